@@ -1,0 +1,29 @@
+"""Rubin Observatory image data model: geometry, images, projections, visit images and their FITS files.
+
+The public names are re-exported here from small private modules.  Heavy optional
+parts (the FITS container, legacy reading, plotting) are imported lazily.
+"""
+
+# Each section below is owned by one part of the package; keep one import block per module.
+
+# --- geometry and utilities -------------------------------------------------
+# from ._geom import *  # noqa: F403
+
+# --- image types --------------------------------------------------------------
+# from ._generalized_image import *  # noqa: F403
+# from ._image import *  # noqa: F403
+# from ._mask import *  # noqa: F403
+# from ._masked_image import *  # noqa: F403
+# from ._color_image import *  # noqa: F403
+
+# --- coordinates, projections, regions ---------------------------------------
+# from ._transforms import *  # noqa: F403
+# from ._polygon import *  # noqa: F403
+
+# --- visit image components ---------------------------------------------------
+# from ._backgrounds import *  # noqa: F403
+# from ._observation_summary_stats import *  # noqa: F403
+# from ._visit_image import *  # noqa: F403
+
+# --- subpackages imported as a side effect ------------------------------------
+# from . import utils, serialization, fields, psfs, cameras, aperture_corrections, fits  # noqa: F401
