@@ -7,7 +7,8 @@ parts (the FITS container, legacy reading, plotting) are imported lazily.
 # Each section below is owned by one part of the package; keep one import block per module.
 
 # --- geometry and utilities -------------------------------------------------
-# from ._geom import *  # noqa: F403
+from ._geom import *  # noqa: F403
+from . import utils  # noqa: F401
 
 # --- image types --------------------------------------------------------------
 # from ._generalized_image import *  # noqa: F403
