@@ -1,0 +1,695 @@
+"""`VisitImage`: a calibrated single-visit, single-detector image with everything needed to measure it."""
+
+from __future__ import annotations
+
+__all__ = ("VisitImage", "VisitImageSerializationModel")
+
+from collections.abc import Mapping
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+import astropy.units as u
+import numpy as np
+import pydantic
+from astro_metadata_translator import ObservationInfo
+
+from ._backgrounds import BackgroundMap, BackgroundMapSerializationModel
+from ._geom import Box
+from ._image import Image
+from ._mask import Mask, MaskPlane, MaskSchema
+from ._masked_image import MaskedImage, MaskedImageSerializationModel
+from ._observation_summary_stats import ObservationSummaryStats
+from ._polygon import SerializableBounds
+from ._transforms import DetectorFrame, Projection, ProjectionSerializationModel
+from .aperture_corrections import ApertureCorrectionMap, ApertureCorrectionMapSerializationModel
+from .cameras import Detector, DetectorSerializationModel
+from .fields import BaseField, FieldSerializationModel
+from .psfs import (
+    GaussianPointSpreadFunction,
+    GaussianPSFSerializationModel,
+    PiffSerializationModel,
+    PointSpreadFunction,
+    PSFExSerializationModel,
+)
+from .serialization import (
+    ArchiveReadError,
+    ArchiveTree,
+    InputArchive,
+    InvalidComponentError,
+    InvalidParameterError,
+    MetadataValue,
+    OutputArchive,
+)
+
+if TYPE_CHECKING:
+    from ._geom import Bounds
+    from ._transforms import ProjectionAstropyView
+
+P = TypeVar("P")
+
+#: Components of a `VisitImage` that are not pixel planes (and so take no ``bbox``).
+_NON_PIXEL_COMPONENTS = (
+    "projection",
+    "psf",
+    "obs_info",
+    "photometric_scaling",
+    "summary_stats",
+    "detector",
+    "aperture_corrections",
+    "bounds",
+    "backgrounds",
+)
+
+
+class VisitImage(MaskedImage):
+    """A calibrated single-visit, single-detector image.
+
+    Parameters
+    ----------
+    image
+        The main image plane; it must have a unit.  Its projection is used for all planes unless
+        ``projection`` is given.
+    mask
+        Bitmask plane with the same bounding box as ``image``; exclusive with ``mask_schema``.
+    variance
+        Variance plane with the same bounding box as ``image``; its unit must be ``image.unit**2`` (or
+        `None`, in which case it is set).  Defaults to an array of ones.
+    mask_schema
+        Schema of a new, all-zero mask; required if and only if ``mask`` is not given.
+    projection
+        Pixel-to-sky projection whose pixel frame is a `DetectorFrame`; required unless ``image`` has
+        one.
+    bounds
+        Region where the pixels and other components are valid; defaults to the bounding box, and is
+        intersected with the bounding box when it extends beyond it.
+    obs_info
+        Standardized information about the observation (required).
+    summary_stats
+        Summary statistics of the visit; defaults to an all-NaN instance.
+    photometric_scaling
+        Field (with units) that multiplies post-ISR pixel values into calibrated ones.  Whether it has
+        already been applied is determined by comparing units (see `convert_unit`).
+    psf
+        Point-spread function model, or the `ArchiveReadError` explaining why it could not be read; the
+        error is raised when `psf` is accessed, so that the rest of the image stays usable.
+    detector
+        Geometry and electronic description of the detector.
+    aperture_corrections
+        Mapping from photometry algorithm name to aperture-correction field.
+    backgrounds
+        Background models associated with the image.
+    metadata
+        Arbitrary flexible metadata.
+    """
+
+    _archive_default_name = "visit_image"
+
+    def __init__(
+        self,
+        image: Image,
+        *,
+        mask: Mask | None = None,
+        variance: Image | None = None,
+        mask_schema: MaskSchema | None = None,
+        projection: Projection[DetectorFrame] | None = None,
+        bounds: Bounds | None = None,
+        obs_info: ObservationInfo | None = None,
+        summary_stats: ObservationSummaryStats | None = None,
+        photometric_scaling: BaseField | None = None,
+        psf: PointSpreadFunction | ArchiveReadError,
+        detector: Detector,
+        aperture_corrections: ApertureCorrectionMap | None = None,
+        backgrounds: BackgroundMap | None = None,
+        metadata: dict[str, MetadataValue] | None = None,
+    ) -> None:
+        if image.unit is None:
+            raise TypeError("A VisitImage's image plane must have a unit.")
+        if projection is None:
+            projection = image.projection
+            if projection is None:
+                raise TypeError("A VisitImage needs a projection, passed directly or attached to its image.")
+        if not isinstance(projection.pixel_frame, DetectorFrame):
+            raise TypeError(
+                f"A VisitImage's projection must have a DetectorFrame pixel frame, not {projection.pixel_frame!r}."
+            )
+        if obs_info is None:
+            raise TypeError("A VisitImage requires an ObservationInfo (obs_info).")
+        if not isinstance(psf, PointSpreadFunction | ArchiveReadError):
+            raise TypeError(f"psf must be a PointSpreadFunction or an ArchiveReadError, not {type(psf).__name__}.")
+        if not isinstance(detector, Detector):
+            raise TypeError(f"detector must be a cameras.Detector, not {type(detector).__name__}.")
+        super().__init__(
+            image,
+            mask=mask,
+            variance=variance,
+            mask_schema=mask_schema,
+            projection=projection,
+            metadata=metadata,
+        )
+        self._bounds: Bounds = _clip_bounds(bounds, self.bbox)
+        self._obs_info = obs_info
+        self._summary_stats = summary_stats if summary_stats is not None else ObservationSummaryStats()
+        self._photometric_scaling: BaseField | None = None
+        self.photometric_scaling = photometric_scaling
+        self._psf = psf
+        self._detector = detector
+        self._aperture_corrections: ApertureCorrectionMap = (
+            aperture_corrections if aperture_corrections is not None else {}
+        )
+        self._backgrounds = backgrounds if backgrounds is not None else BackgroundMap()
+
+    # --- component accessors -------------------------------------------------------
+
+    @property
+    def unit(self) -> u.UnitBase:
+        """The units of the image plane (never `None` for a visit image)."""
+        unit = self.image.unit
+        assert unit is not None, "checked at construction"
+        return unit
+
+    @property
+    def projection(self) -> Projection[DetectorFrame]:
+        """The projection that maps the (absolute) pixel grid to the sky."""
+        projection = self.image.projection
+        assert projection is not None, "checked at construction"
+        return projection
+
+    @property
+    def astropy_wcs(self) -> ProjectionAstropyView:
+        """An Astropy APE-14 WCS view of the projection, in local (array) pixel coordinates."""
+        return self.projection.as_astropy(self.bbox)
+
+    @property
+    def bounds(self) -> Bounds:
+        """The region where pixels are valid (the bounding box unless something smaller was given)."""
+        return self._bounds
+
+    @property
+    def obs_info(self) -> ObservationInfo:
+        """Standardized information about this observation."""
+        return self._obs_info
+
+    @property
+    def summary_stats(self) -> ObservationSummaryStats:
+        """Summary statistics for this observation."""
+        return self._summary_stats
+
+    @property
+    def photometric_scaling(self) -> BaseField | None:
+        """Field that multiplies a post-ISR image to yield the calibrated image, or `None`."""
+        return self._photometric_scaling
+
+    @photometric_scaling.setter
+    def photometric_scaling(self, value: BaseField | None) -> None:
+        if value is not None and value.unit is None:
+            raise TypeError("photometric_scaling must have units (e.g. nJy / electron).")
+        self._photometric_scaling = value
+
+    @property
+    def psf(self) -> PointSpreadFunction:
+        """The point-spread function model.
+
+        Raises
+        ------
+        ArchiveReadError
+            If the PSF could not be read when this image was read.
+        """
+        if isinstance(self._psf, ArchiveReadError):
+            raise self._psf
+        return self._psf
+
+    @property
+    def detector(self) -> Detector:
+        """Geometry and electronic information about the detector."""
+        return self._detector
+
+    @property
+    def aperture_corrections(self) -> ApertureCorrectionMap:
+        """Mapping from photometry algorithm name to aperture-correction field."""
+        return self._aperture_corrections
+
+    @property
+    def backgrounds(self) -> BackgroundMap:
+        """Background models associated with this image."""
+        return self._backgrounds
+
+    # --- construction helpers -------------------------------------------------------
+
+    def _components(self) -> dict[str, Any]:
+        """Return the non-pixel constructor arguments of this image (shared, not copied)."""
+        return dict(
+            projection=self.projection,
+            bounds=self._bounds,
+            obs_info=self._obs_info,
+            summary_stats=self._summary_stats,
+            photometric_scaling=self._photometric_scaling,
+            psf=self._psf,
+            detector=self._detector,
+            aperture_corrections=self._aperture_corrections,
+            backgrounds=self._backgrounds,
+        )
+
+    def _copied_components(self, copy_detector: bool) -> dict[str, Any]:
+        """Return the non-pixel constructor arguments with the mutable ones copied.
+
+        The projection, PSF, observation info, bounds and photometric scaling are immutable and
+        shared; summary statistics, the aperture-correction dict, the background map and (optionally)
+        the detector are copied.
+        """
+        components = self._components()
+        components.update(
+            summary_stats=self._summary_stats.model_copy(deep=True),
+            aperture_corrections=dict(self._aperture_corrections),
+            backgrounds=self._backgrounds.copy(),
+            detector=self._detector.copy() if copy_detector else self._detector,
+        )
+        return components
+
+    def _finish_derived(self, result: VisitImage, *, bbox: Box | None = None, copy: bool) -> VisitImage:
+        """Carry the format-specific opaque metadata over to a copy or subimage of this image."""
+        opaque = getattr(self, "_opaque_metadata", None)
+        if opaque is not None:
+            result._opaque_metadata = opaque.copy() if copy else opaque.subset(bbox) if bbox else opaque
+        return result
+
+    # --- copies, subimages and unit conversion --------------------------------------------
+
+    def copy(self, *, copy_detector: bool = False) -> VisitImage:
+        """Deep-copy the visit image.
+
+        Pixel planes, metadata, summary statistics, the aperture-correction dict and the background
+        map are copied; immutable components (projection, PSF, observation info, bounds, photometric
+        scaling) are shared.
+
+        Parameters
+        ----------
+        copy_detector
+            Whether to deep-copy the detector too (its camera frame set is always shared).
+        """
+        result = VisitImage(
+            self.image.copy(),
+            mask=self.mask.copy(),
+            variance=self.variance.copy(),
+            metadata=dict(self.metadata),
+            **self._copied_components(copy_detector),
+        )
+        return self._finish_derived(result, copy=True)
+
+    def __getitem__(self, bbox: Box | EllipsisType) -> VisitImage:
+        if bbox is ...:
+            return self
+        if not isinstance(bbox, Box):
+            raise TypeError(
+                f"VisitImage can only be indexed by a Box or '...', not {type(bbox).__name__}; use "
+                ".local[ys, xs] or .absolute[ys, xs] for slices."
+            )
+        result = VisitImage(
+            self.image[bbox],
+            mask=self.mask[bbox],
+            variance=self.variance[bbox],
+            **self._components(),
+        )
+        # Subimages share (not copy) the metadata dict of their parent.
+        result.metadata = self.metadata
+        return self._finish_derived(result, bbox=bbox, copy=False)
+
+    def convert_unit(
+        self,
+        unit: u.UnitBase = u.nJy,
+        copy: Literal["as-needed"] | bool = True,
+        copy_detector: bool = False,
+    ) -> VisitImage:
+        """Return an equivalent image with different pixel units.
+
+        Parameters
+        ----------
+        unit
+            The unit to transform to.  It may be directly convertible from the current unit (the image
+            is scaled by the conversion factor ``f`` and the variance by ``f**2``), convertible from the
+            product of the current unit and `photometric_scaling` (the image is multiplied by the
+            scaling rendered on the bounding box, e.g. to calibrate an instrumental image), or
+            convertible from their quotient (to revert a calibrated image to instrumental units).
+        copy
+            `True` to always deep-copy pixels and other components (as `copy` does); `False` to return
+            this image unchanged, raising if a conversion is needed; ``'as-needed'`` to share
+            everything except the converted image and variance planes.
+        copy_detector
+            Whether to deep-copy the detector.
+
+        Returns
+        -------
+        VisitImage
+            An image with the given units.
+
+        Raises
+        ------
+        astropy.units.UnitConversionError
+            If no conversion path exists, or one is needed but ``copy`` is `False`.
+        """
+        if copy not in (True, False, "as-needed"):
+            raise ValueError(f"copy must be True, False or 'as-needed', not {copy!r}.")
+        scale = self._conversion_scale(u.Unit(unit))
+        if scale is None:
+            if copy is True:
+                return self.copy(copy_detector=copy_detector)
+            if copy_detector:
+                result = VisitImage(
+                    self.image,
+                    mask=self.mask,
+                    variance=self.variance,
+                    **(self._components() | {"detector": self._detector.copy()}),
+                )
+                result.metadata = self.metadata
+                return self._finish_derived(result, copy=False)
+            return self
+        if copy is False:
+            raise u.UnitConversionError(f"Units must be converted ({self.unit} -> {unit}), but copy=False.")
+        unit = u.Unit(unit)
+        dtype = np.result_type(self.image.array.dtype, np.float32)
+        variance_dtype = np.result_type(self.variance.array.dtype, np.float32)
+        image = Image(
+            (self.image.array * scale).astype(dtype, copy=False),
+            bbox=self.bbox,
+            unit=unit,
+            projection=self.projection,
+        )
+        variance = Image(
+            (self.variance.array * np.square(scale)).astype(variance_dtype, copy=False),
+            bbox=self.bbox,
+            unit=unit**2,
+            projection=self.projection,
+        )
+        if copy is True:
+            components = self._copied_components(copy_detector)
+            mask = self.mask.copy()
+            metadata = dict(self.metadata)
+        else:
+            components = self._components()
+            if copy_detector:
+                components["detector"] = self._detector.copy()
+            mask = self.mask
+            metadata = self.metadata
+        result = VisitImage(image, mask=mask, variance=variance, **components)
+        result.metadata = metadata
+        return self._finish_derived(result, copy=copy is True)
+
+    def _conversion_scale(self, unit: u.UnitBase) -> float | np.ndarray | None:
+        """Return the factor (scalar or per-pixel array) converting pixel values to ``unit``.
+
+        `None` means no conversion is needed at all (a factor of exactly one).
+        """
+        current = self.unit
+        if current.is_equivalent(unit):
+            factor = current.to(unit)
+            return None if factor == 1.0 else float(factor)
+        scaling = self._photometric_scaling
+        if scaling is None:
+            raise u.UnitConversionError(
+                f"Cannot convert {current} to {unit}: the units are not convertible and there is no "
+                "photometric_scaling."
+            )
+        assert scaling.unit is not None, "checked by the photometric_scaling setter"
+        if (current * scaling.unit).is_equivalent(unit):
+            factor = (current * scaling.unit).to(unit)
+            return scaling.render(self.bbox, dtype=np.float64).array * factor
+        if (current / scaling.unit).is_equivalent(unit):
+            factor = (current / scaling.unit).to(unit)
+            return factor / scaling.render(self.bbox, dtype=np.float64).array
+        raise u.UnitConversionError(
+            f"photometric_scaling with units {scaling.unit} does not provide a path from {current} to {unit}."
+        )
+
+    # --- serialization -----------------------------------------------------------------
+
+    def serialize(self, archive: OutputArchive[Any]) -> VisitImageSerializationModel:
+        """Serialize the visit image to an output archive.
+
+        Parameters
+        ----------
+        archive
+            Archive to write to.
+
+        Raises
+        ------
+        TypeError
+            If the PSF is not one of the serializable kinds (Piff, PSFEx or Gaussian).
+        ArchiveReadError
+            If the PSF could not be read originally (there is nothing to save).
+        """
+        psf = self.psf
+        if not _is_serializable_psf(psf):
+            raise TypeError(
+                f"Cannot serialize a VisitImage whose PSF is a {type(psf).__name__}; only Piff, PSFEx and "
+                "Gaussian PSFs can be saved."
+            )
+        planes = super().serialize(archive)
+        psf_model = archive.serialize_direct("psf", psf.serialize)
+        scaling_model = (
+            archive.serialize_direct("photometric_scaling", self._photometric_scaling.serialize)
+            if self._photometric_scaling is not None
+            else None
+        )
+        detector_model = archive.serialize_direct("detector", self._detector.serialize)
+        apcorr_model = archive.serialize_direct(
+            "aperture_corrections",
+            lambda nested: ApertureCorrectionMapSerializationModel.serialize(self._aperture_corrections, nested),
+        )
+        backgrounds_model = archive.serialize_direct("backgrounds", self._backgrounds.serialize)
+        bounds = self._bounds
+        bounds_model = None if isinstance(bounds, Box) and bounds == self.bbox else bounds.serialize()
+        return VisitImageSerializationModel(
+            metadata=planes.metadata,
+            image=planes.image,
+            mask=planes.mask,
+            variance=planes.variance,
+            projection=planes.projection,
+            psf=psf_model,
+            obs_info=self._obs_info,
+            photometric_scaling=scaling_model,
+            summary_stats=self._summary_stats,
+            detector=detector_model,
+            aperture_corrections=apcorr_model,
+            bounds=bounds_model,
+            backgrounds=backgrounds_model,
+        )
+
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[VisitImageSerializationModel[Any]]:
+        """Return the pydantic model used to read a visit image from an archive with this pointer type."""
+        return VisitImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+
+    # --- legacy conversions ------------------------------------------------------------------
+
+    @staticmethod
+    def read_legacy(
+        filename: str,
+        *,
+        preserve_quantization: bool = False,
+        plane_map: Mapping[str, MaskPlane] | None = None,
+        instrument: str | None = None,
+        visit: int | None = None,
+        component: str | None = None,
+    ) -> Any:
+        """Read a FITS file written by ``lsst.afw.image.Exposure.writeFits``.
+
+        Parameters
+        ----------
+        filename
+            Full name of the file.
+        preserve_quantization
+            If `True`, keep the quantized compressed pixel values so that writing the image back out
+            preserves them exactly (the image and variance arrays are then read-only).
+        plane_map
+            Mapping from legacy mask plane name to new `MaskPlane`; defaults to
+            `get_legacy_visit_image_mask_planes`.
+        instrument
+            Name of the instrument; read from the primary header if not provided.
+        visit
+            ID of the visit; read from the primary header if not provided.
+        component
+            A component to read instead of the full image (``'bbox'``, ``'image'``, ``'mask'``,
+            ``'variance'``, ``'projection'``, ``'psf'``, ``'detector'``, ``'photometric_scaling'``,
+            ``'obs_info'``, ``'summary_stats'`` or ``'aperture_corrections'``).
+        """
+        from .legacy import read_visit_image
+
+        return read_visit_image(
+            filename,
+            preserve_quantization=preserve_quantization,
+            plane_map=plane_map,
+            instrument=instrument,
+            visit=visit,
+            component=component,
+        )
+
+    @staticmethod
+    def from_legacy(
+        legacy: Any,
+        *,
+        unit: u.UnitBase | None = None,
+        plane_map: Mapping[str, MaskPlane] | None = None,
+        instrument: str | None = None,
+        visit: int | None = None,
+    ) -> VisitImage:
+        """Convert from an ``lsst.afw.image.Exposure`` instance (requires the legacy stack).
+
+        Parameters
+        ----------
+        legacy
+            The afw exposure; image and variance pixels are shared, the mask is translated.
+        unit
+            Units of the image; the ``BUNIT`` metadata key is used if not provided.
+        plane_map
+            Mapping from legacy mask plane name to new `MaskPlane`; defaults to
+            `get_legacy_visit_image_mask_planes`.
+        instrument
+            Name of the instrument; extracted from the metadata if not provided.
+        visit
+            ID of the visit; extracted from the metadata if not provided.
+        """
+        from .legacy import visit_image_from_legacy
+
+        return visit_image_from_legacy(
+            legacy, unit=unit, plane_map=plane_map, instrument=instrument, visit=visit
+        )
+
+    def to_legacy(self, *, copy: bool | None = None, plane_map: Mapping[str, MaskPlane] | None = None) -> Any:
+        """Convert to an ``lsst.afw.image.Exposure`` (requires the legacy stack).
+
+        Parameters
+        ----------
+        copy
+            `True` to always copy the image and variance pixels, `False` to share them (raising
+            `TypeError` if they are read-only), `None` to copy only read-only arrays.
+        plane_map
+            Mapping from legacy mask plane name to new `MaskPlane`; defaults to
+            `get_legacy_visit_image_mask_planes`.
+        """
+        from .legacy import visit_image_to_legacy
+
+        return visit_image_to_legacy(self, copy=copy, plane_map=plane_map)
+
+
+def _clip_bounds(bounds: Bounds | None, bbox: Box) -> Bounds:
+    """Return the validity region for an image with bounding box ``bbox``.
+
+    Bounds that already fit inside the box are kept as given; larger ones are intersected with it
+    (which turns a polygon covering the whole box back into the box itself).
+    """
+    if bounds is None:
+        return bbox
+    if bbox.contains(bounds.bbox):
+        return bounds
+    return bounds.intersection(bbox)
+
+
+def _is_serializable_psf(psf: PointSpreadFunction) -> bool:
+    """Whether ``psf`` is one of the PSF kinds the visit-image model can store."""
+    if isinstance(psf, GaussianPointSpreadFunction):
+        return True
+    from . import psfs
+
+    serializable = tuple(
+        cls for name in ("PiffWrapper", "PSFExWrapper") if (cls := getattr(psfs, name, None)) is not None
+    )
+    return isinstance(psf, serializable)
+
+
+class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P]):
+    """Serialized form of a `VisitImage` (the JSON tree of a visit-image file).
+
+    The PSF is an untagged union resolved left to right (Piff, PSFEx, Gaussian); anything else is
+    kept as raw data so that the rest of the image can still be read, with the error deferred to
+    `VisitImage.psf`.
+    """
+
+    projection: ProjectionSerializationModel[P]
+    psf: PiffSerializationModel | PSFExSerializationModel | GaussianPSFSerializationModel | Any = pydantic.Field(
+        union_mode="left_to_right"
+    )
+    obs_info: ObservationInfo
+    photometric_scaling: FieldSerializationModel | None = None
+    summary_stats: ObservationSummaryStats
+    detector: DetectorSerializationModel
+    aperture_corrections: ApertureCorrectionMapSerializationModel = pydantic.Field(
+        default_factory=ApertureCorrectionMapSerializationModel
+    )
+    bounds: SerializableBounds | None = None
+    backgrounds: BackgroundMapSerializationModel = pydantic.Field(default_factory=BackgroundMapSerializationModel)
+
+    def deserialize(self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any) -> VisitImage:
+        """Rebuild the `VisitImage`, optionally just the subimage within ``bbox``.
+
+        A PSF that cannot be rebuilt does not prevent reading: the `ArchiveReadError` is stored and
+        raised when `VisitImage.psf` is accessed.
+        """
+        if kwargs:
+            raise InvalidParameterError(f"Unrecognized parameters for reading a VisitImage: {sorted(kwargs)}.")
+        image = self.image.deserialize(archive, bbox=bbox)
+        mask = self.mask.deserialize(archive, bbox=bbox)
+        variance = self.variance.deserialize(archive, bbox=bbox)
+        try:
+            psf: PointSpreadFunction | ArchiveReadError = self._deserialize_psf(archive)
+        except ArchiveReadError as err:
+            psf = err
+        return VisitImage(
+            image,
+            mask=mask,
+            variance=variance,
+            projection=self.projection.deserialize(archive),
+            bounds=self.bounds.deserialize() if self.bounds is not None else None,
+            obs_info=self.obs_info,
+            summary_stats=self.summary_stats,
+            photometric_scaling=(
+                self.photometric_scaling.deserialize(archive) if self.photometric_scaling is not None else None
+            ),
+            psf=psf,
+            detector=self.detector.deserialize(archive),
+            aperture_corrections=self.aperture_corrections.deserialize(archive),
+            backgrounds=self.backgrounds.deserialize(archive),
+            metadata=dict(self.metadata),
+        )
+
+    def _deserialize_psf(self, archive: InputArchive[Any]) -> PointSpreadFunction:
+        """Rebuild the PSF, turning every failure into an `ArchiveReadError`."""
+        if not isinstance(self.psf, ArchiveTree):
+            raise ArchiveReadError(
+                "The PSF in this archive is not a recognized model (Piff, PSFEx or Gaussian); keys: "
+                f"{sorted(self.psf) if isinstance(self.psf, Mapping) else type(self.psf).__name__}."
+            )
+        try:
+            return self.psf.deserialize(archive)
+        except ArchiveReadError:
+            raise
+        except Exception as err:
+            raise ArchiveReadError(f"Could not read the PSF ({type(err).__name__}: {err}).") from err
+
+    def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
+        """Read a single component by name.
+
+        Pixel planes (``'image'``, ``'mask'``, ``'variance'``) and ``'bbox'`` behave as for a masked
+        image (the planes accept ``bbox=``); the other components accept no keyword arguments.
+        """
+        if component not in _NON_PIXEL_COMPONENTS:
+            if component in ("image", "mask", "variance", "bbox"):
+                return super().deserialize_component(component, archive, **kwargs)
+            raise InvalidComponentError(f"VisitImage has no component {component!r}.")
+        if kwargs:
+            raise InvalidParameterError(
+                f"Component {component!r} of a VisitImage takes no parameters (got {sorted(kwargs)})."
+            )
+        match component:
+            case "psf":
+                return self._deserialize_psf(archive)
+            case "bounds":
+                return (
+                    self.bounds.deserialize() if self.bounds is not None else self.bbox
+                )
+            case "obs_info":
+                return self.obs_info
+            case "summary_stats":
+                return self.summary_stats
+            case "photometric_scaling":
+                return self.photometric_scaling.deserialize(archive) if self.photometric_scaling else None
+            case _:
+                return getattr(self, component).deserialize(archive)
