@@ -11,11 +11,11 @@ from ._geom import *  # noqa: F403
 from . import utils  # noqa: F401
 
 # --- image types --------------------------------------------------------------
-# from ._generalized_image import *  # noqa: F403
-# from ._image import *  # noqa: F403
-# from ._mask import *  # noqa: F403
-# from ._masked_image import *  # noqa: F403
-# from ._color_image import *  # noqa: F403
+from ._generalized_image import *  # noqa: F403
+from ._image import *  # noqa: F403
+from ._mask import *  # noqa: F403
+from ._masked_image import *  # noqa: F403
+from ._color_image import *  # noqa: F403
 
 # --- coordinates, projections, regions ---------------------------------------
 # from ._transforms import *  # noqa: F403

@@ -1,0 +1,157 @@
+"""`ColorImage`: an RGB image on the absolute pixel grid."""
+
+from __future__ import annotations
+
+__all__ = ("ColorImage",)
+
+from collections.abc import Sequence
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._generalized_image import GeneralizedImage
+from ._geom import Box
+from ._image import Image, _resolve_shape_and_bbox
+
+if TYPE_CHECKING:
+    from ._generalized_image import MetadataValue
+    from ._transforms import Projection
+
+
+class ColorImage(GeneralizedImage):
+    """An RGB image backed by a ``(y, x, 3)`` array.
+
+    Parameters
+    ----------
+    array
+        ``(y, x, 3)`` array holding red, green and blue channels (not copied).
+    bbox
+        Bounding box; must match the first two array dimensions.
+    start
+        ``(y, x)`` origin when no ``bbox`` is given.
+    projection
+        Optional pixel-to-sky projection.
+    metadata
+        Initial metadata dictionary.
+
+    Raises
+    ------
+    ValueError
+        If the array is not ``(y, x, 3)`` or the placement arguments disagree.
+    """
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        /,
+        *,
+        bbox: Box | None = None,
+        start: Sequence[int] | None = None,
+        projection: Projection[Any] | None = None,
+        metadata: dict[str, MetadataValue] | None = None,
+    ):
+        super().__init__(metadata)
+        array = np.asarray(array)
+        if array.ndim != 3 or array.shape[2] != 3:
+            raise ValueError(f"ColorImage array must have shape (y, x, 3); got {array.shape}.")
+        self._array = array
+        self._bbox = _resolve_shape_and_bbox(
+            array.shape[:2], bbox=bbox, start=start, shape=None, what="color array"
+        )
+        self._projection = projection
+
+    @classmethod
+    def _from_parts(cls, array: np.ndarray, bbox: Box, projection: Projection[Any] | None) -> ColorImage:
+        result = cls.__new__(cls)
+        result._array = array
+        result._bbox = bbox
+        result._projection = projection
+        return result
+
+    @staticmethod
+    def from_channels(
+        r: Image,
+        g: Image,
+        b: Image,
+        *,
+        projection: Projection[Any] | None = None,
+        metadata: dict[str, MetadataValue] | None = None,
+    ) -> ColorImage:
+        """Stack three same-bbox images into a new `ColorImage` (copying the pixels).
+
+        The projection defaults to the red channel's.
+        """
+        if not (r.bbox == g.bbox == b.bbox):
+            raise ValueError(f"Channel bboxes do not agree: {r.bbox}, {g.bbox}, {b.bbox}.")
+        array = np.stack([r.array, g.array, b.array], axis=-1)
+        return ColorImage(
+            array,
+            bbox=r.bbox,
+            projection=projection if projection is not None else r.projection,
+            metadata=metadata,
+        )
+
+    @property
+    def array(self) -> np.ndarray:
+        """The ``(y, x, 3)`` array."""
+        return self._array
+
+    @property
+    def bbox(self) -> Box:
+        """2-d bounding box in absolute pixel coordinates."""
+        return self._bbox
+
+    @property
+    def projection(self) -> Projection[Any] | None:
+        """Attached projection, or `None`."""
+        return self._projection
+
+    def _channel(self, index: int) -> Image:
+        result = Image._from_parts(self._array[..., index], self._bbox, None, self._projection)
+        result._init_view_state(self)
+        return result
+
+    @property
+    def red(self) -> Image:
+        """Image view of channel 0 (shares memory and projection)."""
+        return self._channel(0)
+
+    @property
+    def green(self) -> Image:
+        """Image view of channel 1."""
+        return self._channel(1)
+
+    @property
+    def blue(self) -> Image:
+        """Image view of channel 2."""
+        return self._channel(2)
+
+    def __getitem__(self, bbox: Box | EllipsisType) -> ColorImage:
+        if bbox is Ellipsis:
+            return self
+        self._check_subset_key(bbox)
+        slices = bbox.slice_within(self._bbox)
+        result = ColorImage._from_parts(self._array[slices], bbox, self._projection)
+        result._init_subset_state(self, bbox)
+        return result
+
+    def __setitem__(self, bbox: Box | EllipsisType, value: ColorImage) -> None:
+        target = self[bbox]
+        if not isinstance(value, ColorImage):
+            raise TypeError(f"Only ColorImage objects can be assigned; got {type(value).__name__}.")
+        if tuple(value.bbox.shape) != tuple(target.bbox.shape):
+            raise ValueError(f"Cannot assign a color image with bbox {value.bbox} into {target.bbox}.")
+        target._array[...] = value._array
+
+    def copy(self) -> ColorImage:
+        """Return a deep copy of the array and metadata."""
+        result = ColorImage._from_parts(self._array.copy(), self._bbox, self._projection)
+        result._init_copy_state(self)
+        return result
+
+    def __str__(self) -> str:
+        return f"ColorImage({self._bbox}, {self._array.dtype})"
+
+    def __repr__(self) -> str:
+        return f"ColorImage(..., bbox={self._bbox!r}, dtype={self._array.dtype!r})"

@@ -1,0 +1,164 @@
+"""Abstract base class shared by every image-like type.
+
+`GeneralizedImage` owns the state that is common to `Image`, `Mask`,
+`MaskedImage`, `ColorImage` and `VisitImage`: the metadata dictionary (shared
+between an object and its views), butler provenance recorded by readers,
+format-specific opaque metadata (e.g. FITS header cards to re-emit on write),
+and the ``local``/``absolute`` slicing proxies and WCS views that only depend
+on ``bbox`` and ``projection``.
+"""
+
+from __future__ import annotations
+
+__all__ = ("GeneralizedImage",)
+
+import functools
+from abc import ABC, abstractmethod
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any, Self
+
+from ._geom import AbsoluteSliceProxy, Box, LocalSliceProxy
+
+if TYPE_CHECKING:
+    import astropy.wcs
+
+    from ._transforms import Projection, ProjectionAstropyView
+
+    MetadataValue = int | float | str | bool | None
+
+
+_SUBSET_KEY_MESSAGE = (
+    "Only Box objects can be used to subset image objects directly; use .local[y, x] or "
+    ".absolute[y, x] proxies for slice-based subsets."
+)
+
+
+class GeneralizedImage(ABC):
+    """Base class for image-like objects with a bounding box.
+
+    Parameters
+    ----------
+    metadata
+        Initial metadata dictionary; a new empty dict is created if `None`.
+        The dictionary is *not* copied, so callers may deliberately share one.
+    """
+
+    def __init__(self, metadata: dict[str, MetadataValue] | None = None):
+        self._metadata: dict[str, MetadataValue] = {} if metadata is None else metadata
+        # Format-specific metadata (e.g. fits.FitsOpaqueMetadata) carried
+        # across copies (via its ``copy()``) and subsets (via ``subset(bbox)``).
+        self._opaque_metadata: Any = None
+        # serialization.ButlerInfo recorded by butler-aware readers.
+        self._butler_info: Any = None
+
+    # -- abstract interface ------------------------------------------------
+
+    @property
+    @abstractmethod
+    def bbox(self) -> Box:
+        """Bounding box in absolute pixel coordinates."""
+        raise NotImplementedError()
+
+    @property
+    @abstractmethod
+    def projection(self) -> Projection[Any] | None:
+        """Pixel-to-sky projection (absolute pixel coordinates), or `None`."""
+        raise NotImplementedError()
+
+    @abstractmethod
+    def copy(self) -> Self:
+        """Return a deep copy of pixel data and metadata.
+
+        Immutable attached objects (projection, PSF, ...) are shared.
+        """
+        raise NotImplementedError()
+
+    @abstractmethod
+    def __getitem__(self, bbox: Box | EllipsisType) -> Self:
+        raise NotImplementedError()
+
+    # -- common state ------------------------------------------------------
+
+    @property
+    def metadata(self) -> dict[str, MetadataValue]:
+        """Mutable dict of scalar metadata, shared by views and subimages.
+
+        Assign a new dict to detach this object from its views.
+        """
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, MetadataValue]) -> None:
+        if not isinstance(value, dict):
+            raise TypeError(f"metadata must be a dict; got {type(value).__name__}.")
+        self._metadata = value
+
+    @property
+    def absolute(self) -> AbsoluteSliceProxy[Self]:
+        """Proxy for subsets with absolute-coordinate slices: ``img.absolute[ys, xs]``."""
+        return AbsoluteSliceProxy(self)
+
+    @property
+    def local(self) -> LocalSliceProxy[Self]:
+        """Proxy for subsets with 0-based array-index slices: ``img.local[ys, xs]``."""
+        return LocalSliceProxy(self)
+
+    @property
+    def butler_dataset(self) -> Any:
+        """Butler dataset reference recorded when read through a butler, else `None`."""
+        info = self._butler_info
+        return None if info is None else getattr(info, "dataset", None)
+
+    @property
+    def butler_provenance(self) -> Any:
+        """Butler provenance recorded when read through a butler, else `None`."""
+        info = self._butler_info
+        return None if info is None else getattr(info, "provenance", None)
+
+    @property
+    def astropy_wcs(self) -> ProjectionAstropyView | None:
+        """APE-14 WCS view of the projection in local (array) pixel coordinates, or `None`."""
+        projection = self.projection
+        if projection is None:
+            return None
+        return projection.as_astropy(self.bbox)
+
+    @functools.cached_property
+    def fits_wcs(self) -> astropy.wcs.WCS | None:
+        """`astropy.wcs.WCS` for the local pixel grid (possibly approximate), or `None`.
+
+        Computed once and cached, since building a FITS WCS may require fitting
+        an approximation to the projection.
+        """
+        projection = self.projection
+        if projection is None:
+            return None
+        return projection.as_fits_wcs(self.bbox, allow_approximation=True)
+
+    # -- helpers for subclasses --------------------------------------------
+
+    @staticmethod
+    def _check_subset_key(key: Any) -> None:
+        """Raise `TypeError` unless ``key`` is a `Box` (Ellipsis is handled by callers)."""
+        if not isinstance(key, Box):
+            raise TypeError(_SUBSET_KEY_MESSAGE)
+
+    def _init_subset_state(self, parent: GeneralizedImage, bbox: Box) -> None:
+        """Initialize this view's shared state from ``parent`` for a subset ``bbox``."""
+        self._metadata = parent._metadata
+        self._butler_info = parent._butler_info
+        opaque = parent._opaque_metadata
+        self._opaque_metadata = None if opaque is None else opaque.subset(bbox)
+
+    def _init_view_state(self, parent: GeneralizedImage) -> None:
+        """Initialize this view's shared state from ``parent`` for a full-size view."""
+        self._metadata = parent._metadata
+        self._butler_info = parent._butler_info
+        self._opaque_metadata = parent._opaque_metadata
+
+    def _init_copy_state(self, parent: GeneralizedImage) -> None:
+        """Initialize this copy's state from ``parent`` (metadata copied, not shared)."""
+        self._metadata = dict(parent._metadata)
+        self._butler_info = parent._butler_info
+        opaque = parent._opaque_metadata
+        self._opaque_metadata = None if opaque is None else opaque.copy()

@@ -1,0 +1,322 @@
+"""The `Image` type: a 2-d numpy array placed on the absolute pixel grid."""
+
+from __future__ import annotations
+
+__all__ = ("Image",)
+
+from collections.abc import Sequence
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any
+
+import astropy.units as u
+import numpy as np
+import numpy.typing as npt
+
+from ._generalized_image import GeneralizedImage
+from ._geom import YX, Box, _as_yx_pair
+
+if TYPE_CHECKING:
+    from ._generalized_image import MetadataValue
+    from ._transforms import Projection
+
+
+def _normalize_unit(unit: Any) -> u.UnitBase | None:
+    """Convert unit-like input (strings included) to an astropy unit, keeping `None`."""
+    if unit is None:
+        return None
+    if isinstance(unit, u.UnitBase):
+        return unit
+    return u.Unit(unit)
+
+
+def _resolve_shape_and_bbox(
+    array_shape: tuple[int, ...] | None,
+    *,
+    bbox: Box | None,
+    start: Sequence[int] | None,
+    shape: Sequence[int] | None,
+    what: str = "array",
+) -> Box:
+    """Reconcile the placement arguments shared by image constructors.
+
+    Parameters
+    ----------
+    array_shape
+        The (2-d) shape of a given array, or `None` for fill values.
+    bbox, start, shape
+        Constructor arguments; any combination that disagrees raises
+        `ValueError`, and a fill value with neither ``bbox`` nor ``shape``
+        raises `TypeError`.
+    what
+        Name used for the array in error messages.
+
+    Returns
+    -------
+    Box
+        The bounding box of the new object.
+    """
+    shape_yx = None if shape is None else _as_yx_pair(shape, "shape")
+    start_yx = None if start is None else _as_yx_pair(start, "start")
+    if bbox is not None:
+        if not isinstance(bbox, Box):
+            raise TypeError(f"bbox must be a Box; got {type(bbox).__name__}.")
+        if shape_yx is not None and tuple(shape_yx) != tuple(bbox.shape):
+            raise ValueError(f"Explicit shape {tuple(shape_yx)} does not match bbox shape {bbox.shape}.")
+        if start_yx is not None and tuple(start_yx) != tuple(bbox.start):
+            raise ValueError(f"Explicit start {tuple(start_yx)} does not match bbox start {bbox.start}.")
+        if array_shape is not None and tuple(array_shape) != tuple(bbox.shape):
+            raise ValueError(
+                f"Explicit bbox shape {bbox.shape} does not match {what} with shape {array_shape}."
+            )
+        return bbox
+    if array_shape is not None:
+        if shape_yx is not None and tuple(shape_yx) != tuple(array_shape):
+            raise ValueError(
+                f"Explicit shape {tuple(shape_yx)} does not match {what} with shape {array_shape}."
+            )
+        return Box.from_shape(array_shape, start=start_yx)
+    if shape_yx is None:
+        raise TypeError("No bbox, shape, or array provided.")
+    return Box.from_shape(shape_yx, start=start_yx)
+
+
+def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """Compare arrays elementwise, treating NaN as equal to NaN for inexact types."""
+    if a.shape != b.shape:
+        return False
+    if np.issubdtype(a.dtype, np.inexact) and np.issubdtype(b.dtype, np.inexact):
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+class Image(GeneralizedImage):
+    """A 2-d array of pixel values with a bounding box, unit and projection.
+
+    Parameters
+    ----------
+    array_or_fill
+        A 2-d array (used without copying unless ``dtype`` forces a
+        conversion) or a scalar fill value (then ``bbox`` or ``shape`` is
+        required; the default fill ``0`` gives an ``int64`` image).
+    bbox
+        Bounding box; must match the array shape.
+    start
+        ``(y, x)`` of the first pixel when no ``bbox`` is given (an `XY` is
+        honoured); default ``(0, 0)``.
+    shape
+        ``(y, x)`` shape for fill values; must agree with the array/bbox.
+    dtype
+        Pixel type override.
+    unit
+        Astropy unit of the pixel values.
+    projection
+        Pixel-to-sky projection for absolute pixel coordinates.
+    metadata
+        Initial metadata dictionary.
+
+    Raises
+    ------
+    TypeError
+        If neither an array, a ``bbox`` nor a ``shape`` is given.
+    ValueError
+        If the array is not 2-d or the placement arguments disagree.
+    """
+
+    def __init__(
+        self,
+        array_or_fill: np.ndarray | int | float = 0,
+        /,
+        *,
+        bbox: Box | None = None,
+        start: Sequence[int] | None = None,
+        shape: Sequence[int] | None = None,
+        dtype: npt.DTypeLike | None = None,
+        unit: u.UnitBase | None = None,
+        projection: Projection[Any] | None = None,
+        metadata: dict[str, MetadataValue] | None = None,
+    ):
+        super().__init__(metadata)
+        if np.ndim(array_or_fill) == 0:
+            bbox = _resolve_shape_and_bbox(None, bbox=bbox, start=start, shape=shape)
+            if dtype is None:
+                dtype = np.asarray(array_or_fill).dtype
+            array = np.full(tuple(bbox.shape), array_or_fill, dtype=dtype)
+        else:
+            array = np.asarray(array_or_fill, dtype=dtype)
+            if array.ndim != 2:
+                raise ValueError(f"Image array must be 2-d; got shape {array.shape}.")
+            bbox = _resolve_shape_and_bbox(array.shape, bbox=bbox, start=start, shape=shape)
+        self._array = array
+        self._bbox = bbox
+        self._unit = _normalize_unit(unit)
+        self._projection = projection
+
+    @classmethod
+    def _from_parts(
+        cls,
+        array: np.ndarray,
+        bbox: Box,
+        unit: u.UnitBase | None,
+        projection: Projection[Any] | None,
+    ) -> Image:
+        """Build an Image without validation; callers set the shared state."""
+        result = cls.__new__(cls)
+        result._array = array
+        result._bbox = bbox
+        result._unit = unit
+        result._projection = projection
+        return result
+
+    # -- properties --------------------------------------------------------
+
+    @property
+    def array(self) -> np.ndarray:
+        """The 2-d pixel array (local indexing); assignment writes in place."""
+        return self._array
+
+    @array.setter
+    def array(self, value: npt.ArrayLike) -> None:
+        self._array[...] = value
+
+    @property
+    def bbox(self) -> Box:
+        """Bounding box in absolute pixel coordinates."""
+        return self._bbox
+
+    @property
+    def unit(self) -> u.UnitBase | None:
+        """Astropy unit of the pixel values, or `None`."""
+        return self._unit
+
+    @property
+    def projection(self) -> Projection[Any] | None:
+        """Attached projection, or `None`."""
+        return self._projection
+
+    @property
+    def quantity(self) -> u.Quantity:
+        """The array as an astropy Quantity sharing memory with the image.
+
+        Images without a unit are treated as dimensionless.  Assigning a
+        Quantity converts it to the image's unit and writes in place.
+        """
+        return self._array << (self._unit if self._unit is not None else u.dimensionless_unscaled)
+
+    @quantity.setter
+    def quantity(self, value: u.Quantity | npt.ArrayLike) -> None:
+        target = self._unit if self._unit is not None else u.dimensionless_unscaled
+        self._array[...] = u.Quantity(value).to_value(target)
+
+    # -- subsets and views -------------------------------------------------
+
+    def __getitem__(self, bbox: Box | EllipsisType) -> Image:
+        if bbox is Ellipsis:
+            return self
+        self._check_subset_key(bbox)
+        slices = bbox.slice_within(self._bbox)
+        result = Image._from_parts(self._array[slices], bbox, self._unit, self._projection)
+        result._init_subset_state(self, bbox)
+        return result
+
+    def __setitem__(self, bbox: Box | EllipsisType, value: Image) -> None:
+        target = self[bbox]
+        if not isinstance(value, Image):
+            raise TypeError(f"Only Image objects can be assigned into an Image; got {type(value).__name__}.")
+        if tuple(value.bbox.shape) != tuple(target.bbox.shape):
+            raise ValueError(f"Cannot assign an image with bbox {value.bbox} into {target.bbox}.")
+        if target.unit is None and value.unit is None:
+            target._array[...] = value._array
+        else:
+            target.quantity = value.quantity
+
+    def view(
+        self,
+        *,
+        unit: u.UnitBase | None | EllipsisType = ...,
+        projection: Projection[Any] | None | EllipsisType = ...,
+        start: Sequence[int] | EllipsisType = ...,
+    ) -> Image:
+        """Return a new Image sharing this one's array (and metadata).
+
+        Parameters
+        ----------
+        unit
+            Replacement unit (no conversion is done), or ``...`` to keep.
+        projection
+            Replacement projection, or ``...`` to keep.
+        start
+            Replacement ``(y, x)`` origin, or ``...`` to keep.
+        """
+        bbox = self._bbox if start is ... else Box.from_shape(self._bbox.shape, start=start)
+        result = Image._from_parts(
+            self._array,
+            bbox,
+            self._unit if unit is ... else _normalize_unit(unit),
+            self._projection if projection is ... else projection,
+        )
+        result._init_view_state(self)
+        return result
+
+    def copy(self) -> Image:
+        """Return a deep copy of the array and metadata (the projection is shared)."""
+        result = Image._from_parts(self._array.copy(), self._bbox, self._unit, self._projection)
+        result._init_copy_state(self)
+        return result
+
+    # -- comparisons and display -------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Image):
+            return NotImplemented
+        return (
+            self._bbox == other._bbox
+            and self._unit == other._unit
+            and _arrays_equal(self._array, other._array)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"Image({self._bbox}, {self._array.dtype})"
+
+    def __repr__(self) -> str:
+        return f"Image(..., bbox={self._bbox!r}, dtype={self._array.dtype!r})"
+
+    # -- legacy conversion -------------------------------------------------
+
+    @staticmethod
+    def from_legacy(legacy: Any, unit: u.UnitBase | None = None) -> Image:
+        """Wrap an ``lsst.afw.image.Image`` (sharing memory) with an optional unit."""
+        xy0 = legacy.getXY0()
+        return Image(legacy.getArray(), start=YX(xy0.getY(), xy0.getX()), unit=unit)
+
+    def to_legacy(self, *, copy: bool | None = None) -> Any:
+        """Convert to an ``lsst.afw.image.Image``.
+
+        Parameters
+        ----------
+        copy
+            `True` to always copy, `False` to require sharing memory (raises
+            `ValueError` if impossible), `None` to copy only when needed.
+        """
+        afw_image, geom = _import_legacy_image()
+        array = self._array
+        needs_copy = not (array.flags.c_contiguous and array.dtype.isnative)
+        if copy is False and needs_copy:
+            raise ValueError("Array is not contiguous native-endian; it cannot be shared with afw.")
+        if copy or needs_copy:
+            array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
+        return afw_image.Image(array, deep=False, xy0=geom.Point2I(self._bbox.x.start, self._bbox.y.start))
+
+
+def _import_legacy_image() -> tuple[Any, Any]:
+    """Import ``lsst.afw.image`` and ``lsst.geom`` or raise an informative ImportError."""
+    try:
+        import lsst.afw.image as afw_image  # type: ignore[import-not-found]
+        import lsst.geom as geom  # type: ignore[import-not-found]
+    except ImportError as err:
+        raise ImportError(
+            "Conversion to legacy LSST objects requires the LSST science pipelines "
+            "(lsst.afw.image, lsst.geom), which are not installed."
+        ) from err
+    return afw_image, geom

@@ -1,0 +1,505 @@
+"""Bit-packed masks: `MaskPlane`, `MaskSchema` and the `Mask` image type.
+
+A mask is stored as a 3-d integer array of shape ``(height, width,
+mask_size)``.  The schema assigns each plane (or ``None`` placeholder, which
+just reserves a bit) a sequential slot ``n``; slot ``n`` lives in element
+``n // B`` of the last axis at bit ``n % B``, where ``B`` is the number of
+usable bits per element (all bits for unsigned dtypes, all but the sign bit for
+signed ones).  Using extra elements instead of wider integers means the
+number of planes is unbounded while each element stays a cheap small integer.
+"""
+
+from __future__ import annotations
+
+__all__ = ("Mask", "MaskPlane", "MaskPlaneBit", "MaskSchema")
+
+import dataclasses
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ._generalized_image import GeneralizedImage
+from ._geom import YX, Box, NoOverlapError
+from ._image import _resolve_shape_and_bbox
+
+if TYPE_CHECKING:
+    import astropy.io.fits
+
+    from ._generalized_image import MetadataValue
+    from ._transforms import Projection
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskPlane:
+    """Name and description of one mask bit.
+
+    Parameters
+    ----------
+    name
+        Unique plane name (e.g. ``"BAD"``).
+    description
+        Human-readable meaning of the bit.
+    """
+
+    name: str
+    description: str
+
+    @classmethod
+    def read_legacy(cls, header: astropy.io.fits.Header) -> dict[str, int]:
+        """Pop afw ``MP_<NAME>`` cards from a FITS header.
+
+        Returns
+        -------
+        dict[str, int]
+            Mapping from legacy plane name to bit index.
+        """
+        result: dict[str, int] = {}
+        for key in list(header.keys()):
+            if key.startswith("MP_"):
+                result[key[3:]] = int(header.pop(key))
+        return result
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskPlaneBit:
+    """Location of a plane in a mask array.
+
+    Parameters
+    ----------
+    index
+        Element of the mask array's last axis that holds the plane.
+    mask
+        Bit value of the plane within that element.
+    """
+
+    index: int
+    mask: np.integer
+
+    @classmethod
+    def compute(cls, overall_index: int, stride: int, mask_type: type[np.integer]) -> MaskPlaneBit:
+        """Locate schema slot ``overall_index`` given ``stride`` usable bits per element."""
+        return cls(overall_index // stride, mask_type(1 << (overall_index % stride)))
+
+
+def _mask_dtype(dtype: npt.DTypeLike) -> np.dtype:
+    """Validate and normalize a mask dtype (integers only, not bool)."""
+    dt = np.dtype(dtype)
+    if dt.kind not in "iu":
+        raise TypeError(f"dtype for masks must be an integer; got {dt} with kind={dt.kind}.")
+    return dt
+
+
+class MaskSchema:
+    """Ordered mask planes and the integer dtype used to store them.
+
+    Parameters
+    ----------
+    planes
+        Mask planes in bit order; `None` entries reserve a bit without naming it.
+    dtype
+        Integer dtype of the mask array elements (default ``uint8``).
+
+    Raises
+    ------
+    TypeError
+        If ``dtype`` is not an integer type.
+    ValueError
+        If two planes share a name.
+    """
+
+    def __init__(self, planes: Iterable[MaskPlane | None], dtype: npt.DTypeLike = np.uint8):
+        self._planes: tuple[MaskPlane | None, ...] = tuple(planes)
+        self._dtype = _mask_dtype(dtype)
+        stride = self.bits_per_element(self._dtype)
+        self._bits: dict[str, MaskPlaneBit] = {}
+        self._descriptions: dict[str, str] = {}
+        for n, plane in enumerate(self._planes):
+            if plane is None:
+                continue
+            if not isinstance(plane, MaskPlane):
+                raise TypeError(f"Mask schema entries must be MaskPlane or None; got {plane!r}.")
+            if plane.name in self._bits:
+                raise ValueError(f"Duplicate mask plane name {plane.name!r}.")
+            self._bits[plane.name] = MaskPlaneBit.compute(n, stride, self._dtype.type)
+            self._descriptions[plane.name] = plane.description
+        self._mask_size = max(1, math.ceil(len(self._planes) / stride))
+
+    @staticmethod
+    def bits_per_element(dtype: npt.DTypeLike) -> int:
+        """Return the usable bits per element of an integer dtype.
+
+        All bits are used for unsigned types; the sign bit is left alone for
+        signed types so that values stay non-negative.
+        """
+        dt = _mask_dtype(dtype)
+        bits = 8 * dt.itemsize
+        return bits if dt.kind == "u" else bits - 1
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Numpy dtype of mask arrays using this schema."""
+        return self._dtype
+
+    @property
+    def mask_size(self) -> int:
+        """Length of the mask array's last axis (at least 1)."""
+        return self._mask_size
+
+    @property
+    def names(self) -> Set[str]:
+        """Set-like view of plane names, in bit order."""
+        return self._bits.keys()
+
+    @property
+    def descriptions(self) -> Mapping[str, str]:
+        """Mapping from plane name to description."""
+        return self._descriptions
+
+    def bit(self, plane: str) -> MaskPlaneBit:
+        """Return where ``plane`` is stored (`KeyError` if unknown)."""
+        return self._bits[plane]
+
+    def bitmask(self, *planes: str) -> np.ndarray:
+        """Return a length-``mask_size`` array with the bits of all named planes set."""
+        result = np.zeros(self._mask_size, dtype=self._dtype)
+        for name in planes:
+            bit = self._bits[name]
+            result[bit.index] |= bit.mask
+        return result
+
+    def split(self, dtype: npt.DTypeLike) -> list[MaskSchema]:
+        """Re-pack the named planes into schemas of ``dtype`` with ``mask_size == 1`` each.
+
+        Placeholders are dropped.  At least one (possibly empty) schema is
+        returned, so a mask without named planes still maps to one array.
+        """
+        stride = self.bits_per_element(dtype)
+        named = [p for p in self._planes if p is not None]
+        if not named:
+            return [MaskSchema([], dtype=dtype)]
+        return [MaskSchema(named[i : i + stride], dtype=dtype) for i in range(0, len(named), stride)]
+
+    def update_header(self, header: astropy.io.fits.Header) -> None:
+        """Write ``MSKNnnnn``/``MSKMnnnn``/``MSKDnnnn`` cards describing each plane.
+
+        Raises
+        ------
+        TypeError
+            If ``mask_size != 1`` (the cards describe bits of a single integer).
+        """
+        if self._mask_size != 1:
+            raise TypeError(f"Cannot describe a mask schema with mask_size={self._mask_size} in a header.")
+        for n, plane in enumerate(self._planes):
+            if plane is None:
+                continue
+            header[f"MSKN{n:04d}"] = plane.name
+            header[f"MSKM{n:04d}"] = 1 << n
+            header[f"MSKD{n:04d}"] = plane.description
+
+    def strip_header(self, header: astropy.io.fits.Header) -> None:
+        """Remove the cards `update_header` would write."""
+        for n in range(len(self._planes)):
+            for prefix in ("MSKN", "MSKM", "MSKD"):
+                key = f"{prefix}{n:04d}"
+                if key in header:
+                    del header[key]
+
+    def __getitem__(self, i: int) -> MaskPlane | None:
+        return self._planes[i]
+
+    def __iter__(self) -> Iterator[MaskPlane | None]:
+        return iter(self._planes)
+
+    def __len__(self) -> int:
+        return len(self._planes)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MaskSchema):
+            return NotImplemented
+        return self._planes == other._planes and self._dtype == other._dtype
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MaskSchema([{', '.join(repr(p) for p in self._planes)}], dtype={self._dtype!r})"
+
+    def __str__(self) -> str:
+        lines = []
+        for name, bit in self._bits.items():
+            lines.append(f"{name} [{bit.index}@{int(bit.mask):#x}]: {self._descriptions[name]}")
+        return "\n".join(lines)
+
+
+class Mask(GeneralizedImage):
+    """A bit-packed mask image interpreted through a `MaskSchema`.
+
+    Parameters
+    ----------
+    array_or_fill
+        A 3-d ``(y, x, mask_size)`` array (converted to ``schema.dtype``) or a
+        scalar fill value for every element.
+    schema
+        Mask schema (required).
+    bbox
+        2-d bounding box; must match the first two array dimensions.
+    start
+        ``(y, x)`` origin when no ``bbox`` is given.
+    shape
+        2-d shape for fill values; must agree with the array/bbox.
+    projection
+        Optional pixel-to-sky projection.
+    metadata
+        Initial metadata dictionary.
+
+    Raises
+    ------
+    TypeError
+        If no array, ``bbox`` or ``shape`` is given.
+    ValueError
+        If the array is not 3-d, its last axis is not ``schema.mask_size``, or
+        the placement arguments disagree.
+    """
+
+    def __init__(
+        self,
+        array_or_fill: np.ndarray | int = 0,
+        /,
+        *,
+        schema: MaskSchema,
+        bbox: Box | None = None,
+        start: Sequence[int] | None = None,
+        shape: Sequence[int] | None = None,
+        projection: Projection[Any] | None = None,
+        metadata: dict[str, MetadataValue] | None = None,
+    ):
+        super().__init__(metadata)
+        if not isinstance(schema, MaskSchema):
+            raise TypeError(f"schema must be a MaskSchema; got {type(schema).__name__}.")
+        if np.ndim(array_or_fill) == 0:
+            bbox = _resolve_shape_and_bbox(None, bbox=bbox, start=start, shape=shape)
+            array = np.full(tuple(bbox.shape) + (schema.mask_size,), array_or_fill, dtype=schema.dtype)
+        else:
+            array = np.asarray(array_or_fill)
+            if array.ndim != 3:
+                raise ValueError(f"Mask array must be 3-d; got shape {array.shape}.")
+            if array.shape[2] != schema.mask_size:
+                raise ValueError(
+                    f"Mask array with shape {array.shape} does not match schema with "
+                    f"mask_size={schema.mask_size}."
+                )
+            array = array.astype(schema.dtype, copy=False)
+            bbox = _resolve_shape_and_bbox(
+                array.shape[:2], bbox=bbox, start=start, shape=shape, what="mask array"
+            )
+        self._array = array
+        self._bbox = bbox
+        self._schema = schema
+        self._projection = projection
+
+    @classmethod
+    def _from_parts(
+        cls, array: np.ndarray, bbox: Box, schema: MaskSchema, projection: Projection[Any] | None
+    ) -> Mask:
+        """Build a Mask without validation; callers set the shared state."""
+        result = cls.__new__(cls)
+        result._array = array
+        result._bbox = bbox
+        result._schema = schema
+        result._projection = projection
+        return result
+
+    # -- properties --------------------------------------------------------
+
+    @property
+    def array(self) -> np.ndarray:
+        """The 3-d ``(y, x, mask_size)`` array; assignment writes in place."""
+        return self._array
+
+    @array.setter
+    def array(self, value: npt.ArrayLike) -> None:
+        self._array[...] = value
+
+    @property
+    def bbox(self) -> Box:
+        """2-d bounding box in absolute pixel coordinates."""
+        return self._bbox
+
+    @property
+    def schema(self) -> MaskSchema:
+        """The schema describing the bits."""
+        return self._schema
+
+    @property
+    def projection(self) -> Projection[Any] | None:
+        """Attached projection, or `None`."""
+        return self._projection
+
+    # -- bit access --------------------------------------------------------
+
+    def get(self, plane: str) -> np.ndarray:
+        """Return a 2-d boolean array that is `True` where ``plane`` is set."""
+        bit = self._schema.bit(plane)
+        return (self._array[..., bit.index] & bit.mask) != 0
+
+    def set(self, plane: str, boolean_mask: np.ndarray | EllipsisType = ...) -> None:
+        """Set ``plane``'s bit everywhere, or where ``boolean_mask`` is `True` (never clears)."""
+        bit = self._schema.bit(plane)
+        self._array[..., bit.index][boolean_mask] |= bit.mask
+
+    def clear(self, plane: str | None = None, boolean_mask: np.ndarray | EllipsisType = ...) -> None:
+        """Clear ``plane`` (all planes if `None`) everywhere or where ``boolean_mask`` is `True`."""
+        if plane is None:
+            self._array[boolean_mask] = 0
+            return
+        bit = self._schema.bit(plane)
+        self._array[..., bit.index][boolean_mask] &= ~bit.mask
+
+    def update(self, other: Mask) -> None:
+        """OR every plane shared with ``other`` into this mask, over the bbox overlap.
+
+        Planes are matched by name, so the two schemas may differ; nothing
+        happens if the boxes do not overlap.
+        """
+        try:
+            overlap = self._bbox.intersection(other.bbox)
+        except NoOverlapError:
+            return
+        assert isinstance(overlap, Box)
+        mine = self[overlap]
+        theirs = other[overlap]
+        for name in other.schema.names:
+            if name in self._schema.names:
+                mine.set(name, theirs.get(name))
+
+    # -- subsets and views -------------------------------------------------
+
+    def __getitem__(self, bbox: Box | EllipsisType) -> Mask:
+        if bbox is Ellipsis:
+            return self
+        self._check_subset_key(bbox)
+        slices = bbox.slice_within(self._bbox)
+        result = Mask._from_parts(self._array[slices], bbox, self._schema, self._projection)
+        result._init_subset_state(self, bbox)
+        return result
+
+    def __setitem__(self, bbox: Box | EllipsisType, value: Mask) -> None:
+        target = self[bbox]
+        if not isinstance(value, Mask):
+            raise TypeError(f"Only Mask objects can be assigned into a Mask; got {type(value).__name__}.")
+        if tuple(value.bbox.shape) != tuple(target.bbox.shape):
+            raise ValueError(f"Cannot assign a mask with bbox {value.bbox} into {target.bbox}.")
+        if value.schema != self._schema:
+            raise ValueError(
+                "Cannot assign a mask with a different schema; use Mask.update to merge planes by name."
+            )
+        target._array[...] = value._array
+
+    def view(
+        self,
+        *,
+        schema: MaskSchema | EllipsisType = ...,
+        projection: Projection[Any] | None | EllipsisType = ...,
+        start: Sequence[int] | EllipsisType = ...,
+    ) -> Mask:
+        """Return a new Mask sharing this one's array (and metadata).
+
+        A replacement ``schema`` must have the same dtype and ``mask_size``,
+        since the bits are reinterpreted, not moved.
+        """
+        if schema is not ...:
+            if schema.dtype != self._schema.dtype or schema.mask_size != self._schema.mask_size:
+                raise ValueError(
+                    f"Replacement schema (dtype={schema.dtype}, mask_size={schema.mask_size}) is not "
+                    f"compatible with dtype={self._schema.dtype}, mask_size={self._schema.mask_size}."
+                )
+        bbox = self._bbox if start is ... else Box.from_shape(self._bbox.shape, start=start)
+        result = Mask._from_parts(
+            self._array,
+            bbox,
+            self._schema if schema is ... else schema,
+            self._projection if projection is ... else projection,
+        )
+        result._init_view_state(self)
+        return result
+
+    def copy(self) -> Mask:
+        """Return a deep copy of the array and metadata."""
+        result = Mask._from_parts(self._array.copy(), self._bbox, self._schema, self._projection)
+        result._init_copy_state(self)
+        return result
+
+    # -- comparisons and display -------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mask):
+            return NotImplemented
+        return (
+            self._bbox == other._bbox
+            and self._schema == other._schema
+            and bool(np.array_equal(self._array, other._array))
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        return f"Mask({self._bbox}, {list(self._schema.names)})"
+
+    def __repr__(self) -> str:
+        return f"Mask(..., bbox={self._bbox!r}, schema={self._schema!r})"
+
+    # -- legacy conversion -------------------------------------------------
+
+    @staticmethod
+    def from_legacy(legacy: Any, plane_map: Mapping[str, MaskPlane] | None = None) -> Mask:
+        """Convert an ``lsst.afw.image.Mask`` into a `Mask`, copying bits plane by plane.
+
+        Parameters
+        ----------
+        legacy
+            The afw mask (``getArray()``, ``getXY0()``, ``getMaskPlaneDict()``).
+        plane_map
+            Mapping from legacy plane name to new `MaskPlane`; legacy planes not
+            in the map are dropped.  Default: keep every legacy plane, in bit
+            order, with an empty description.
+        """
+        legacy_bits: dict[str, int] = dict(legacy.getMaskPlaneDict())
+        if plane_map is None:
+            plane_map = {
+                name: MaskPlane(name, "") for name, _ in sorted(legacy_bits.items(), key=lambda kv: kv[1])
+            }
+        schema = MaskSchema(plane_map.values())
+        legacy_array = np.asarray(legacy.getArray())
+        xy0 = legacy.getXY0()
+        result = Mask(schema=schema, shape=legacy_array.shape, start=YX(xy0.getY(), xy0.getX()))
+        for legacy_name, plane in plane_map.items():
+            if legacy_name in legacy_bits:
+                result.set(plane.name, (legacy_array & (1 << legacy_bits[legacy_name])) != 0)
+        return result
+
+    def to_legacy(self, plane_map: Mapping[str, MaskPlane] | None = None) -> Any:
+        """Convert to an ``lsst.afw.image.Mask``.
+
+        Parameters
+        ----------
+        plane_map
+            Mapping from legacy plane name to `MaskPlane`; default uses each
+            plane's own name.
+        """
+        from ._image import _import_legacy_image
+
+        afw_image, _ = _import_legacy_image()
+        legacy = afw_image.Mask(self._bbox.to_legacy())
+        if plane_map is None:
+            plane_map = {name: MaskPlane(name, desc) for name, desc in self._schema.descriptions.items()}
+        out = np.zeros(tuple(self._bbox.shape), dtype=np.int64)
+        for legacy_name, plane in plane_map.items():
+            if plane.name not in self._schema.names:
+                continue
+            bit = legacy.addMaskPlane(legacy_name)
+            out[self.get(plane.name)] |= 1 << bit
+        legacy.getArray()[...] = out.astype(legacy.getArray().dtype)
+        return legacy

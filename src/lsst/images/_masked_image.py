@@ -1,0 +1,205 @@
+"""`MaskedImage`: an image plane with a mask and a variance plane on one grid."""
+
+from __future__ import annotations
+
+__all__ = ("MaskedImage",)
+
+from collections.abc import Mapping
+from types import EllipsisType
+from typing import TYPE_CHECKING, Any
+
+import astropy.units as u
+import numpy as np
+
+from ._generalized_image import GeneralizedImage
+from ._geom import Box
+from ._image import Image
+from ._mask import Mask, MaskPlane, MaskSchema
+
+if TYPE_CHECKING:
+    from ._generalized_image import MetadataValue
+    from ._transforms import Projection
+
+
+class MaskedImage(GeneralizedImage):
+    """An `Image` with a `Mask` and a variance `Image` sharing one bbox and projection.
+
+    Parameters
+    ----------
+    image
+        The main image plane; its projection is used unless ``projection`` is
+        given.
+    mask
+        Mask with the same bbox; mutually exclusive with ``mask_schema``.
+    variance
+        Variance image with the same bbox.  Its unit must be the square of the
+        image unit, or `None` (then it is set to that).  Default: a ``float32``
+        array of ones.
+    mask_schema
+        Schema for a new all-zero mask; required when ``mask`` is not given.
+    projection
+        Projection to attach to all three planes (overrides the image's).
+    metadata
+        Initial metadata dictionary.
+
+    Raises
+    ------
+    TypeError
+        If both or neither of ``mask`` and ``mask_schema`` are given.
+    ValueError
+        If the plane bboxes disagree or the variance unit is inconsistent.
+    """
+
+    def __init__(
+        self,
+        image: Image,
+        *,
+        mask: Mask | None = None,
+        variance: Image | None = None,
+        mask_schema: MaskSchema | None = None,
+        projection: Projection[Any] | None = None,
+        metadata: dict[str, MetadataValue] | None = None,
+    ):
+        super().__init__(metadata)
+        if not isinstance(image, Image):
+            raise TypeError(f"image must be an Image; got {type(image).__name__}.")
+        if projection is not None and image.projection is not projection:
+            image = image.view(projection=projection)
+        projection = image.projection
+        if mask is None:
+            if mask_schema is None:
+                raise TypeError("'mask_schema' must be provided if 'mask' is not.")
+            mask = Mask(schema=mask_schema, bbox=image.bbox, projection=projection)
+        else:
+            if mask_schema is not None:
+                raise TypeError("'mask_schema' may not be provided if 'mask' is.")
+            if mask.bbox != image.bbox:
+                raise ValueError(f"Image ({image.bbox}) and mask ({mask.bbox}) bboxes do not agree.")
+            if mask.projection is not projection:
+                mask = mask.view(projection=projection)
+        expected_unit = None if image.unit is None else image.unit**2
+        if variance is None:
+            variance = Image(
+                1.0, bbox=image.bbox, dtype=np.float32, unit=expected_unit, projection=projection
+            )
+        else:
+            if variance.bbox != image.bbox:
+                raise ValueError(f"Image ({image.bbox}) and variance ({variance.bbox}) bboxes do not agree.")
+            if variance.unit is None:
+                if expected_unit is not None:
+                    variance = variance.view(unit=expected_unit)
+            elif image.unit is None:
+                raise ValueError(f"Image has no units but variance does ({variance.unit}).")
+            elif variance.unit != expected_unit:
+                raise ValueError(
+                    f"Variance unit ({variance.unit}) should be the square of the image unit ({image.unit})."
+                )
+            if variance.projection is not projection:
+                variance = variance.view(projection=projection)
+        self._image = image
+        self._mask = mask
+        self._variance = variance
+
+    @classmethod
+    def _from_planes(cls, image: Image, mask: Mask, variance: Image) -> MaskedImage:
+        """Build from consistent planes without validation; callers set the shared state.
+
+        Always builds a plain `MaskedImage`: subclasses with extra components
+        override ``__getitem__``/``copy`` themselves.
+        """
+        result = MaskedImage.__new__(MaskedImage)
+        result._image = image
+        result._mask = mask
+        result._variance = variance
+        return result
+
+    # -- properties --------------------------------------------------------
+
+    @property
+    def image(self) -> Image:
+        """The main image plane."""
+        return self._image
+
+    @property
+    def mask(self) -> Mask:
+        """The mask plane."""
+        return self._mask
+
+    @property
+    def variance(self) -> Image:
+        """The variance plane (unit = image unit squared)."""
+        return self._variance
+
+    @property
+    def bbox(self) -> Box:
+        """The bounding box shared by all planes."""
+        return self._image.bbox
+
+    @property
+    def unit(self) -> u.UnitBase | None:
+        """Unit of the image plane, or `None`."""
+        return self._image.unit
+
+    @property
+    def projection(self) -> Projection[Any] | None:
+        """Projection shared by all planes."""
+        return self._image.projection
+
+    # -- subsets and copies ------------------------------------------------
+
+    def __getitem__(self, bbox: Box | EllipsisType) -> MaskedImage:
+        if bbox is Ellipsis:
+            return self
+        self._check_subset_key(bbox)
+        result = MaskedImage._from_planes(self._image[bbox], self._mask[bbox], self._variance[bbox])
+        result._init_subset_state(self, bbox)
+        return result
+
+    def __setitem__(self, bbox: Box | EllipsisType, value: MaskedImage) -> None:
+        if not isinstance(value, MaskedImage):
+            raise TypeError(
+                f"Only MaskedImage objects can be assigned into a MaskedImage; got {type(value).__name__}."
+            )
+        self._image[bbox] = value.image
+        self._mask[bbox] = value.mask
+        self._variance[bbox] = value.variance
+
+    def copy(self) -> MaskedImage:
+        """Return a deep copy of all three planes and the metadata."""
+        result = MaskedImage._from_planes(self._image.copy(), self._mask.copy(), self._variance.copy())
+        result._init_copy_state(self)
+        return result
+
+    # -- display -------------------------------------------------------------
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}({self._image}, {list(self._mask.schema.names)})"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._image!r}, mask_schema={self._mask.schema!r})"
+
+    # -- legacy conversion -------------------------------------------------
+
+    @staticmethod
+    def from_legacy(
+        legacy: Any,
+        *,
+        unit: u.UnitBase | None = None,
+        plane_map: Mapping[str, MaskPlane] | None = None,
+    ) -> MaskedImage:
+        """Convert an ``lsst.afw.image.MaskedImage`` (image/variance share memory)."""
+        image = Image.from_legacy(legacy.getImage(), unit=unit)
+        mask = Mask.from_legacy(legacy.getMask(), plane_map=plane_map)
+        variance = Image.from_legacy(legacy.getVariance(), unit=None if unit is None else unit**2)
+        return MaskedImage(image, mask=mask, variance=variance)
+
+    def to_legacy(self, *, copy: bool | None = None, plane_map: Mapping[str, MaskPlane] | None = None) -> Any:
+        """Convert to an ``lsst.afw.image.MaskedImage``."""
+        from ._image import _import_legacy_image
+
+        afw_image, _ = _import_legacy_image()
+        return afw_image.MaskedImage(
+            self._image.to_legacy(copy=copy),
+            self._mask.to_legacy(plane_map=plane_map),
+            self._variance.to_legacy(copy=copy),
+        )
