@@ -1,0 +1,121 @@
+"""Conversions between astropy FITS WCS objects and AST FrameSets.
+
+Pixel conventions: a FITS WCS describes the pixels of one array with 1-based
+GRID coordinates, while transforms and projections work in *absolute*
+(logical) pixel coordinates in which the array's first pixel is ``(x0, y0)``.
+The two differ by a shift of ``(x0 - 1, y0 - 1)``.
+"""
+
+from __future__ import annotations
+
+__all__ = ("frame_set_from_fits_wcs", "mapping_to_fits_wcs")
+
+from typing import TYPE_CHECKING
+
+from starlink import Ast
+
+from . import _ast_utils
+
+if TYPE_CHECKING:
+    import astropy.wcs
+
+    from .._geom import Box
+
+
+def _ensure_icrs_current(frame_set: Ast.FrameSet) -> None:
+    """Make the current frame a standard (lon, lat) ICRS SkyFrame, converting if needed.
+
+    FITS headers may use FK5, galactic or ecliptic coordinates, or put the
+    latitude axis first; AST knows how to convert all of those to ICRS.  The
+    common ICRS case is left untouched so that the stored AST text stays
+    identical to the reference library's.
+    """
+    sky = frame_set.getframe(Ast.CURRENT)
+    if not isinstance(sky, Ast.SkyFrame):
+        raise ValueError(f"The FITS WCS does not describe celestial coordinates (got a {sky.Class}).")
+    if sky.System == "ICRS" and sky.LatAxis == 2:
+        return
+    icrs = Ast.SkyFrame("System=ICRS")
+    conversion = sky.convert(icrs)
+    if conversion is None:
+        raise ValueError(f"AST cannot convert sky system {sky.System!r} to ICRS.")
+    frame_set.addframe(Ast.CURRENT, conversion.getmapping(Ast.BASE, Ast.CURRENT).simplify(), icrs)
+
+
+def frame_set_from_fits_wcs(
+    fits_wcs: astropy.wcs.WCS, *, x0: int = 0, y0: int = 0, require_sky: bool = True
+) -> Ast.FrameSet:
+    """Build an AST FrameSet from an astropy WCS, with a logical-pixel base frame.
+
+    Parameters
+    ----------
+    fits_wcs
+        Two-dimensional WCS (other axes are dropped through ``.celestial`` when
+        it has more than two).
+    x0, y0
+        Absolute pixel coordinates of the array's first pixel.
+    require_sky
+        Insist on (and convert to) ICRS sky coordinates for the current frame.
+
+    Returns
+    -------
+    Ast.FrameSet
+        FrameSet with frames GRID, sky (current), IWC and a base ``PIXEL``
+        frame linked to GRID by a ``ShiftMap`` of ``(x0 - 1, y0 - 1)``.
+    """
+    if fits_wcs.naxis != 2:
+        fits_wcs = fits_wcs.celestial
+        if fits_wcs.naxis != 2:
+            raise ValueError("The FITS WCS must have two (celestial) axes.")
+    frame_set = _ast_utils.frame_set_from_fits_header(fits_wcs.to_header(relax=True))
+    if require_sky:
+        _ensure_icrs_current(frame_set)
+    current = frame_set.Current
+    frame_set.addframe(
+        frame_set.Base, Ast.ShiftMap([float(x0) - 1.0, float(y0) - 1.0]), Ast.Frame(2, "Domain=PIXEL")
+    )
+    frame_set.Base = frame_set.Current
+    frame_set.Current = current
+    return frame_set
+
+
+def mapping_to_fits_wcs(mapping: Ast.Mapping, bbox: Box | None, *, sky: bool = True) -> astropy.wcs.WCS | None:
+    """Write an absolute-pixel → sky mapping as an astropy WCS for one array.
+
+    Parameters
+    ----------
+    mapping
+        Mapping (or FrameSet) from absolute pixel coordinates to ICRS
+        (radians).
+    bbox
+        Box covered by the array; its start becomes array pixel ``(0, 0)``.
+        `None` means an array starting at absolute ``(0, 0)``.
+    sky
+        Whether the outputs are sky coordinates (otherwise a linear frame).
+
+    Returns
+    -------
+    astropy.wcs.WCS or None
+        The WCS with the linear part expressed as PC with ``CDELT = 1`` (like
+        a CD matrix), or `None` if AST cannot write the mapping as FITS-WCS.
+    """
+    import astropy.wcs
+    from astropy.io import fits
+
+    x0, y0 = (0, 0) if bbox is None else (bbox.x.start, bbox.y.start)
+    pixel_to_world = _ast_utils.simplified_mapping(mapping)
+    grid_to_world = Ast.CmpMap(Ast.ShiftMap([x0 - 1.0, y0 - 1.0]), pixel_to_world, True).simplify()
+    out = Ast.FrameSet(Ast.Frame(2, "Domain=GRID"))
+    out.addframe(Ast.BASE, grid_to_world, Ast.SkyFrame("System=ICRS") if sky else Ast.Frame(2))
+    cards = _ast_utils.frame_set_to_fits_header(out)
+    if cards is None:
+        return None
+    header = fits.Header.fromstring("".join(card.ljust(80) for card in cards))
+    wcs = astropy.wcs.WCS(header)
+    cd = wcs.wcs.get_pc() * wcs.wcs.cdelt[:, None]
+    wcs.wcs.pc = cd
+    wcs.wcs.cdelt = [1.0, 1.0]
+    wcs.wcs.set()
+    if bbox is not None:
+        wcs.pixel_shape = (bbox.x.size, bbox.y.size)
+    return wcs
