@@ -265,13 +265,6 @@ class VisitImage(MaskedImage):
         )
         return components
 
-    def _finish_derived(self, result: VisitImage, *, bbox: Box | None = None, copy: bool) -> VisitImage:
-        """Carry the format-specific opaque metadata over to a copy or subimage of this image."""
-        opaque = getattr(self, "_opaque_metadata", None)
-        if opaque is not None:
-            result._opaque_metadata = opaque.copy() if copy else opaque.subset(bbox) if bbox else opaque
-        return result
-
     # --- copies, subimages and unit conversion --------------------------------------------
 
     def copy(self, *, copy_detector: bool = False) -> VisitImage:
@@ -290,28 +283,24 @@ class VisitImage(MaskedImage):
             self.image.copy(),
             mask=self.mask.copy(),
             variance=self.variance.copy(),
-            metadata=dict(self.metadata),
             **self._copied_components(copy_detector),
         )
-        return self._finish_derived(result, copy=True)
+        result._init_copy_state(self)
+        return result
 
     def __getitem__(self, bbox: Box | EllipsisType) -> VisitImage:
         if bbox is ...:
             return self
-        if not isinstance(bbox, Box):
-            raise TypeError(
-                f"VisitImage can only be indexed by a Box or '...', not {type(bbox).__name__}; use "
-                ".local[ys, xs] or .absolute[ys, xs] for slices."
-            )
+        self._check_subset_key(bbox)
         result = VisitImage(
             self.image[bbox],
             mask=self.mask[bbox],
             variance=self.variance[bbox],
             **self._components(),
         )
-        # Subimages share (not copy) the metadata dict of their parent.
-        result.metadata = self.metadata
-        return self._finish_derived(result, bbox=bbox, copy=False)
+        # Subimages share (not copy) the metadata dict and opaque metadata of their parent.
+        result._init_subset_state(self, bbox)
+        return result
 
     def convert_unit(
         self,
@@ -359,8 +348,8 @@ class VisitImage(MaskedImage):
                     variance=self.variance,
                     **(self._components() | {"detector": self._detector.copy()}),
                 )
-                result.metadata = self.metadata
-                return self._finish_derived(result, copy=False)
+                result._init_view_state(self)
+                return result
             return self
         if copy is False:
             raise u.UnitConversionError(f"Units must be converted ({self.unit} -> {unit}), but copy=False.")
@@ -382,16 +371,17 @@ class VisitImage(MaskedImage):
         if copy is True:
             components = self._copied_components(copy_detector)
             mask = self.mask.copy()
-            metadata = dict(self.metadata)
         else:
             components = self._components()
             if copy_detector:
                 components["detector"] = self._detector.copy()
             mask = self.mask
-            metadata = self.metadata
         result = VisitImage(image, mask=mask, variance=variance, **components)
-        result.metadata = metadata
-        return self._finish_derived(result, copy=copy is True)
+        if copy is True:
+            result._init_copy_state(self)
+        else:
+            result._init_view_state(self)
+        return result
 
     def _conversion_scale(self, unit: u.UnitBase) -> float | np.ndarray | None:
         """Return the factor (scalar or per-pixel array) converting pixel values to ``unit``.
