@@ -79,7 +79,9 @@ def frame_set_from_fits_wcs(
     return frame_set
 
 
-def mapping_to_fits_wcs(mapping: Ast.Mapping, bbox: Box | None, *, sky: bool = True) -> astropy.wcs.WCS | None:
+def mapping_to_fits_wcs(
+    mapping: Ast.Mapping, bbox: Box | None, *, sky: bool = True
+) -> astropy.wcs.WCS | None:
     """Write an absolute-pixel → sky mapping as an astropy WCS for one array.
 
     Parameters

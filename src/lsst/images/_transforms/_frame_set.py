@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ("FrameLookupError", "FrameSet")
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ._frames import Frame
 

@@ -27,7 +27,7 @@ __all__ = (
 
 import enum
 import math
-from typing import Annotated, Any, Literal, Protocol, TypeVar, Union, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 import astropy.units as u
 import numpy as np
@@ -247,10 +247,10 @@ class GeneralFrame(_EuclideanFrameMixin, pydantic.BaseModel):
 
 #: Any frame in its serializable form: the sky frame string or one of the
 #: pydantic frame models, told apart by their ``frame_type`` field.
-SerializableFrame = Union[
-    SkyFrame,
-    Annotated[
+SerializableFrame = (
+    SkyFrame
+    | Annotated[
         DetectorFrame | TractFrame | FocalPlaneFrame | FieldAngleFrame | GeneralFrame,
         pydantic.Field(discriminator="frame_type"),
-    ],
-]
+    ]
+)

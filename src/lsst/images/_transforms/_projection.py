@@ -7,7 +7,6 @@ __all__ = ("Projection",)
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import astropy.units as u
-import numpy as np
 from starlink import Ast
 
 from .._geom import XY, Bounds, Box

@@ -290,7 +290,9 @@ class Transform(Generic[I, O]):
         from ._projection import Projection
 
         if self._out_frame != SkyFrame.ICRS:
-            raise TypeError(f"Only transforms to the ICRS sky frame are projections, not {self._out_frame!r}.")
+            raise TypeError(
+                f"Only transforms to the ICRS sky frame are projections, not {self._out_frame!r}."
+            )
         return Projection(self)
 
     def as_fits_wcs(self, bbox: Box) -> astropy.wcs.WCS | None:
