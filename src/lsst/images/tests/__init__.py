@@ -1,0 +1,10 @@
+"""Public testing helpers for code that uses `lsst.images`.
+
+Each submodule contributes its names through a star import, so that adding a
+new family of helpers (projections, PSFs, round trips, ...) only means adding
+one line here.  Nothing imported here may require optional packages such as
+``lsst.daf.butler``.
+"""
+
+from ._assertions import *  # noqa: F403
+from ._data import *  # noqa: F403
