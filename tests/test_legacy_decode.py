@@ -247,3 +247,80 @@ def test_filter_header_heuristics() -> None:
     assert (label("N921").band, label("I945").band) == ("N921", "I945")
     assert (label("r2").band, label("r2").physical) == ("r", "HSC-R2")
     assert (label("HSC-G ").band, label("HSC-G ").physical) == (None, "HSC-G")
+
+
+def _detector_entries() -> list[tuple[dict, dict, int]]:
+    result = []
+    for entry in _files(("exposure", "archive_only")):
+        decoded = entry["decoded"]
+        if "detector" in decoded:
+            result.append((entry, decoded["detector"], decoded["component_ids"]["DETECTOR"]))
+        elif decoded.get("object_1", {}).get("type") == "Detector":
+            result.append((entry, decoded["object_1"], 1))
+    return result
+
+
+@pytest.mark.parametrize("case", _detector_entries(), ids=lambda c: c[0]["name"])
+def test_detector_matches_manifest(case: tuple[dict, dict, int]) -> None:
+    entry, expected, detector_id = case
+    with _open(entry) as lf:
+        detector = lf.archive.get(detector_id)
+    assert detector.version == expected["version"]
+    assert (detector.name, detector.id, detector.type, detector.serial) == (
+        expected["name"],
+        expected["id"],
+        expected["detector_type"],
+        expected["serial"],
+    )
+    assert list(detector.bbox) == expected["bbox"]
+    assert list(detector.pixel_size) == expected["pixel_size"]
+    assert list(detector.fp_position) == expected["fp_position"]
+    assert list(detector.ref_point) == expected["ref_point"]
+    assert (detector.yaw, detector.pitch, detector.roll) == (
+        expected["yaw_rad"],
+        expected["pitch_rad"],
+        expected["roll_rad"],
+    )
+    assert detector.physical_type == expected["physical_type"]
+    assert len(detector.amplifiers) == expected["n_amplifiers"]
+    if "amplifier_names" in expected:
+        assert [a.name for a in detector.amplifiers] == expected["amplifier_names"]
+    for amp, want in zip(detector.amplifiers, expected["amplifiers_first"], strict=False):
+        assert amp.name == want["name"]
+        assert list(amp.bbox) == want["bbox"]
+        for key, attr in (("gain", "gain"), ("read_noise", "read_noise"), ("saturation", "saturation")):
+            value = want[key]
+            assert (math.isnan(getattr(amp, attr)) and value == "NaN") or getattr(amp, attr) == value
+        if want["suspect_level"] == "NaN":
+            assert math.isnan(amp.suspect_level)
+        else:
+            assert amp.suspect_level == want["suspect_level"]
+        assert amp.readout_corner == want["readout_corner"]
+        assert (amp.raw_flip_x, amp.raw_flip_y) == (want["raw_flip_x"], want["raw_flip_y"])
+        assert list(amp.raw_bbox) == want["raw_bbox"]
+        assert list(amp.raw_data_bbox) == want["raw_data_bbox"]
+    n_edges = expected.get("transform_map_n_edges") or expected["transform_map"]["n_edges"]
+    assert len(detector.transform_map.edges) == n_edges
+    samples = expected.get("pixels_to_focal_plane_mm_samples")
+    if samples:
+        samples = np.array(samples)
+        mapping = detector.transform_map.mapping(("Pixels", detector.name), ("FocalPlane", ""))
+        out = mapping.tran(samples[:, :2].T, True)
+        np.testing.assert_allclose(out.T, samples[:, 2:], atol=1e-9, rtol=0)
+
+
+def test_camera_frame_set_ast_layout() -> None:
+    from lsst.images.legacy._detector import camera_frame_set_ast
+
+    manifest = load_manifest("legacy")
+    entry = next(f for f in manifest["files"] if f["name"] == "obs_base__calexp.fits")
+    with _open(entry) as lf:
+        detector = lf.archive.get(entry["decoded"]["component_ids"]["DETECTOR"])
+    frame_set = camera_frame_set_ast(detector)
+    idents = [frame_set.getframe(i).Ident for i in range(1, frame_set.Nframe + 1)]
+    assert idents == ["FOCAL_PLANE", "FIELD_ANGLE", "DETECTOR_004"]
+    det = frame_set.getframe(3)
+    assert (det.get("Bottom(1)"), det.get("Top(1)"), det.get("Top(2)")) == ("0", "2047", "4175")
+    samples = np.array(entry["decoded"]["detector"]["pixels_to_focal_plane_mm_samples"])
+    out = frame_set.getmapping(3, 1).tran(samples[:, :2].T, True)
+    np.testing.assert_allclose(out.T, samples[:, 2:], atol=1e-9, rtol=0)
