@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+import pydantic
 from pydantic_core import core_schema
 
 if TYPE_CHECKING:
@@ -438,30 +439,37 @@ class Interval:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        dict_schema = core_schema.typed_dict_schema(
-            {
-                "start": core_schema.typed_dict_field(core_schema.int_schema()),
-                "stop": core_schema.typed_dict_field(core_schema.int_schema()),
-            }
-        )
-        from_dict = core_schema.no_info_after_validator_function(
-            lambda d: Interval(d["start"], d["stop"]), dict_schema
+        model_schema = handler.generate_schema(_SerializedInterval)
+        from_model = core_schema.no_info_after_validator_function(
+            lambda m: Interval(m.start, m.stop), model_schema
         )
         return core_schema.json_or_python_schema(
-            json_schema=from_dict,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(Interval), from_dict]),
+            json_schema=from_model,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(Interval), from_model]),
             serialization=core_schema.plain_serializer_function_ser_schema(
-                _serialize_interval, return_schema=dict_schema
+                _serialize_interval, return_schema=model_schema
             ),
         )
 
 
-def _serialize_interval(interval: Interval) -> dict[str, int]:
-    return {"start": interval.start, "stop": interval.stop}
+# Serialized forms of Interval and Box.  They are pydantic models (rather than
+# plain dict schemas) so the JSON schema gets stable, named definitions.
+class _SerializedInterval(pydantic.BaseModel):
+    start: int
+    stop: int
 
 
-def _serialize_box(box: Box) -> dict[str, dict[str, int]]:
-    return {"y": _serialize_interval(box.y), "x": _serialize_interval(box.x)}
+class _SerializedBox(pydantic.BaseModel):
+    y: _SerializedInterval
+    x: _SerializedInterval
+
+
+def _serialize_interval(interval: Interval) -> _SerializedInterval:
+    return _SerializedInterval(start=interval.start, stop=interval.stop)
+
+
+def _serialize_box(box: Box) -> _SerializedBox:
+    return _SerializedBox(y=_serialize_interval(box.y), x=_serialize_interval(box.x))
 
 
 def _import_legacy_geom() -> Any:
@@ -706,18 +714,16 @@ class Box:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        interval_schema = handler.generate_schema(Interval)
-        dict_schema = core_schema.typed_dict_schema(
-            {
-                "y": core_schema.typed_dict_field(interval_schema),
-                "x": core_schema.typed_dict_field(interval_schema),
-            }
+        model_schema = handler.generate_schema(_SerializedBox)
+        from_model = core_schema.no_info_after_validator_function(
+            lambda m: Box(Interval(m.y.start, m.y.stop), Interval(m.x.start, m.x.stop)), model_schema
         )
-        from_dict = core_schema.no_info_after_validator_function(lambda d: Box(d["y"], d["x"]), dict_schema)
         return core_schema.json_or_python_schema(
-            json_schema=from_dict,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(Box), from_dict]),
-            serialization=core_schema.plain_serializer_function_ser_schema(_serialize_box),
+            json_schema=from_model,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(Box), from_model]),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _serialize_box, return_schema=model_schema
+            ),
         )
 
 
