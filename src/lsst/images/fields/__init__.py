@@ -1,0 +1,43 @@
+"""Bounded 2-d functions of pixel coordinates (Chebyshev polynomials, splines, sums and products).
+
+They describe smoothly varying quantities attached to an image: the
+photometric scaling, aperture corrections and backgrounds.
+"""
+
+from __future__ import annotations
+
+__all__ = (
+    "BaseField",
+    "ChebyshevField",
+    "ChebyshevFieldSerializationModel",
+    "Field",
+    "FieldSerializationModel",
+    "ProductField",
+    "ProductFieldSerializationModel",
+    "SplineField",
+    "SplineFieldSerializationModel",
+    "SumField",
+    "SumFieldSerializationModel",
+    "field_from_legacy",
+    "field_from_legacy_background",
+    "field_from_legacy_photo_calib",
+)
+
+from ._base import BaseField
+from ._chebyshev import ChebyshevField
+from ._legacy import field_from_legacy, field_from_legacy_background, field_from_legacy_photo_calib
+from ._product import ProductField
+from ._spline import SplineField
+from ._sum import SumField
+
+#: Union of the concrete field classes.
+Field = ChebyshevField | ProductField | SplineField | SumField
+
+if False:  # TEMP
+    from ._models import (  # noqa: E402  (the models refer to the field classes above)
+        ChebyshevFieldSerializationModel,
+        FieldSerializationModel,
+        ProductFieldSerializationModel,
+        SplineFieldSerializationModel,
+        SumFieldSerializationModel,
+    )

@@ -1,0 +1,189 @@
+"""Abstract base class shared by every bounded 2-d field."""
+
+from __future__ import annotations
+
+__all__ = ("BaseField",)
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Self
+
+import astropy.units
+import numpy as np
+
+if TYPE_CHECKING:
+    from .._geom import Bounds, Box
+    from .._image import Image
+
+
+Factor = float | astropy.units.Quantity | astropy.units.UnitBase
+
+
+def split_factor(factor: Factor) -> tuple[float, astropy.units.UnitBase | None]:
+    """Split a multiplicative factor into a plain scale and an optional unit.
+
+    Fields accept floats, scalar quantities and bare units as factors; every
+    concrete ``multiply_constant`` implementation needs the same two pieces
+    (what to multiply the numbers by, and what to multiply the unit by), so
+    the decomposition lives here once.
+    """
+    if isinstance(factor, astropy.units.Quantity):
+        if not factor.isscalar:
+            raise TypeError(f"Field factors must be scalar quantities; got shape {factor.shape}.")
+        return float(factor.value), factor.unit
+    if isinstance(factor, astropy.units.UnitBase):
+        return 1.0, factor
+    try:
+        return float(factor), None
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Field factors must be floats, scalar Quantities or units; got {type(factor).__name__}."
+        ) from None
+
+
+def invert_factor(factor: Factor) -> Factor:
+    """Return the reciprocal of a factor (used by ``field / factor``)."""
+    if isinstance(factor, astropy.units.UnitBase):
+        return factor**-1
+    return 1.0 / factor
+
+
+def multiply_units(
+    a: astropy.units.UnitBase | None, b: astropy.units.UnitBase | None
+) -> astropy.units.UnitBase | None:
+    """Multiply two optional units, treating `None` as "no unit" rather than dimensionless."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a * b
+
+
+def as_coordinate_arrays(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Convert evaluation coordinates to float64 arrays broadcast against each other."""
+    xa = np.asarray(x, dtype=np.float64)
+    ya = np.asarray(y, dtype=np.float64)
+    return tuple(np.broadcast_arrays(xa, ya))  # type: ignore[return-value]
+
+
+class BaseField(ABC):
+    """A bounded 2-d function of pixel coordinates, with an optional unit.
+
+    Fields are immutable: scaling (``multiply_constant``, ``*``, ``/``)
+    returns a new field of the same kind, so fields can be shared freely
+    between images, copies and subimages.
+
+    Notes
+    -----
+    Evaluation does not check ``bounds``: the bounds record where the field
+    is *valid*, which callers may use to mask results, but evaluating slightly
+    outside (e.g. on a padded stamp) is legitimate and cheap to allow.
+    """
+
+    @property
+    @abstractmethod
+    def bounds(self) -> Bounds:
+        """Validity region of this field (a `Bounds`)."""
+        raise NotImplementedError()
+
+    @property
+    @abstractmethod
+    def unit(self) -> astropy.units.UnitBase | None:
+        """Unit of the values (an astropy unit), or `None` for plain numbers."""
+        raise NotImplementedError()
+
+    @abstractmethod
+    def evaluate(
+        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
+    ) -> np.ndarray | astropy.units.Quantity:
+        """Evaluate the field at arbitrary points.
+
+        Parameters
+        ----------
+        x, y
+            Column and row coordinates (absolute pixel coordinates); they are
+            broadcast against each other.
+        quantity
+            If `True`, return an `astropy.units.Quantity` in the field's unit
+            (dimensionless when the field has no unit).
+
+        Returns
+        -------
+        numpy.ndarray | astropy.units.Quantity
+            Values with the broadcast shape of ``x`` and ``y``.
+        """
+        raise NotImplementedError()
+
+    @abstractmethod
+    def multiply_constant(self, factor: Factor) -> Self:
+        """Return a new field of the same kind scaled by ``factor``.
+
+        Parameters
+        ----------
+        factor
+            A float, a scalar `astropy.units.Quantity` or an astropy unit; any
+            unit is multiplied into the field's unit.
+        """
+        raise NotImplementedError()
+
+    def render(self, bbox: Box | None = None, *, dtype: np.typing.DTypeLike | None = None) -> Image:
+        """Evaluate the field on every pixel of a box.
+
+        Parameters
+        ----------
+        bbox
+            Pixels to evaluate (absolute coordinates); defaults to
+            ``self.bounds.bbox``.
+        dtype
+            Pixel type of the result (default float64).
+
+        Returns
+        -------
+        Image
+            Image with the field's unit and the requested bbox.
+        """
+        from .._image import Image
+
+        if bbox is None:
+            bbox = self.bounds.bbox
+        array = self._render_array(bbox)
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return Image(array, bbox=bbox, unit=self.unit)
+
+    def _render_array(self, bbox: Box) -> np.ndarray:
+        """Return the float64 values on every pixel of ``bbox``.
+
+        The default evaluates every pixel centre; subclasses override this to
+        exploit the structure of their model (separability, grids).
+        """
+        ys = np.arange(bbox.y.start, bbox.y.stop, dtype=np.float64)
+        xs = np.arange(bbox.x.start, bbox.x.stop, dtype=np.float64)
+        return np.asarray(self.evaluate(x=xs[np.newaxis, :], y=ys[:, np.newaxis], quantity=False))
+
+    def _finish(self, values: Any, quantity: bool) -> np.ndarray | astropy.units.Quantity:
+        """Attach the field's unit to computed values when a quantity was requested."""
+        if quantity:
+            unit = self.unit if self.unit is not None else astropy.units.dimensionless_unscaled
+            return astropy.units.Quantity(values, unit, copy=False)
+        return values
+
+    def __call__(
+        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
+    ) -> np.ndarray | astropy.units.Quantity:
+        """Shorthand for `evaluate` (``quantity=False`` by default)."""
+        return self.evaluate(x=x, y=y, quantity=quantity)
+
+    def __mul__(self, factor: Factor) -> Self:
+        if isinstance(factor, BaseField):
+            return NotImplemented
+        return self.multiply_constant(factor)
+
+    def __rmul__(self, factor: Factor) -> Self:
+        if isinstance(factor, BaseField):
+            return NotImplemented
+        return self.multiply_constant(factor)
+
+    def __truediv__(self, factor: Factor) -> Self:
+        if isinstance(factor, BaseField):
+            return NotImplemented
+        return self.multiply_constant(invert_factor(factor))

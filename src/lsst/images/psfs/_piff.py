@@ -1,0 +1,233 @@
+"""PSFs backed by Piff models (optional ``piff`` extra).
+
+Piff and GalSim are imported only when a Piff PSF is evaluated or
+(de)serialized.  Serialization goes through Piff's own writer/reader
+interface (flat dicts, numpy tables and WCS maps), recorded in a
+`PiffObjectModel`; nothing is ever unpickled, so reading a file cannot run
+code from it.
+"""
+
+from __future__ import annotations
+
+__all__ = ("PiffWrapper", "read_piff_psf", "write_piff_psf")
+
+import contextlib
+from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._geom import Box, Interval
+from ._base import PointSpreadFunction
+from ._stamps import centered_box, validate_stamp_size
+
+if TYPE_CHECKING:
+    from .._geom import Bounds
+    from .._image import Image
+    from ..serialization import InputArchive, OutputArchive
+    from ._models import PiffObjectModel, PiffSerializationModel
+
+#: Name under which the top-level Piff PSF is written inside its object tree.
+_ROOT_NAME = "psf"
+
+
+def _import_piff() -> tuple[Any, Any]:
+    """Import piff and galsim, with an error naming the extra that provides them."""
+    try:
+        import galsim
+        import piff
+    except ImportError as err:
+        raise ImportError(
+            "Piff PSFs need the optional 'piff' extra (pip install 'lsst-images-py[piff]', "
+            "which installs piff and galsim)."
+        ) from err
+    return piff, galsim
+
+
+def _plain(value: Any) -> Any:
+    """Convert numpy scalars/arrays and tuples into plain JSON values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+class _PiffWriter:
+    """Piff writer interface recording everything into a `PiffObjectModel`."""
+
+    def __init__(self, archive: OutputArchive[Any], model: PiffObjectModel, prefix: str = ""):
+        self._archive = archive
+        self._model = model
+        self._prefix = prefix
+
+    def get_full_name(self, name: str) -> str:
+        return f"{self._prefix}/{name}" if self._prefix else name
+
+    def write_struct(self, name: str, struct: dict[str, Any]) -> None:
+        self._model.structs[name] = _plain(dict(struct))
+
+    def write_table(self, name: str, array: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
+        from ._models import PiffTableModel
+
+        table = self._archive.add_structured_array(np.asarray(array), name=self.get_full_name(name))
+        self._model.tables[name] = PiffTableModel(metadata=_plain(dict(metadata or {})), table=table)
+
+    def write_wcs_map(self, name: str, wcs_map: dict[Any, Any], pointing: Any) -> None:
+        from ._models import PiffWcsModel
+
+        _, galsim = _import_piff()
+        if pointing is not None or len(wcs_map) != 1:
+            raise NotImplementedError("Only single-chip Piff WCS maps without a pointing can be serialized.")
+        (wcs,) = wcs_map.values()
+        if not isinstance(wcs, galsim.PixelScale):
+            raise NotImplementedError(f"Cannot serialize a Piff WCS of type {type(wcs).__name__}.")
+        self._model.wcs[name] = PiffWcsModel(scale=wcs.scale)
+
+    def write_bandpass(self, name: str, bandpass: Any) -> None:
+        raise NotImplementedError("Chromatic Piff PSFs (bandpasses) are not supported.")
+
+    @contextlib.contextmanager
+    def nested(self, name: str) -> Iterator[_PiffWriter]:
+        from ._models import PiffObjectModel
+
+        child = self._model.objects.setdefault(name, PiffObjectModel())
+        yield _PiffWriter(self._archive, child, self.get_full_name(name))
+
+
+class _PiffReader:
+    """Piff reader interface serving data from a `PiffObjectModel`."""
+
+    def __init__(self, archive: InputArchive[Any], model: PiffObjectModel, prefix: str = ""):
+        self._archive = archive
+        self._model = model
+        self._prefix = prefix
+
+    def get_full_name(self, name: str) -> str:
+        return f"{self._prefix}/{name}" if self._prefix else name
+
+    def read_struct(self, name: str) -> dict[str, Any] | None:
+        struct = self._model.structs.get(name)
+        return dict(struct) if struct is not None else None
+
+    def read_table(self, name: str, metadata: dict[str, Any] | None = None) -> np.ndarray | None:
+        entry = self._model.tables.get(name)
+        if entry is None:
+            return None
+        if metadata is not None:
+            metadata.update(entry.metadata)
+        return self._archive.get_structured_array(entry.table)
+
+    def read_wcs_map(self, name: str, logger: Any = None) -> tuple[dict[int, Any] | None, Any]:
+        _, galsim = _import_piff()
+        entry = self._model.wcs.get(name)
+        if entry is None:
+            return None, None
+        return {0: galsim.PixelScale(entry.scale)}, None
+
+    def read_bandpass(self, name: str) -> Any:
+        return None
+
+    @contextlib.contextmanager
+    def nested(self, name: str) -> Iterator[_PiffReader]:
+        from ._models import PiffObjectModel
+
+        child = self._model.objects.get(name, PiffObjectModel())
+        yield _PiffReader(self._archive, child, self.get_full_name(name))
+
+
+def write_piff_psf(piff_psf: Any, archive: OutputArchive[Any]) -> PiffObjectModel:
+    """Record a Piff PSF through Piff's writer interface."""
+    from ._models import PiffObjectModel
+
+    model = PiffObjectModel()
+    piff_psf._write(_PiffWriter(archive, model), _ROOT_NAME, logger=None)
+    return model
+
+
+def read_piff_psf(model: PiffObjectModel, archive: InputArchive[Any]) -> Any:
+    """Rebuild a Piff PSF through Piff's reader interface (no unpickling)."""
+    piff, _ = _import_piff()
+    return piff.PSF._read(_PiffReader(archive, model), _ROOT_NAME, logger=None)
+
+
+class PiffWrapper(PointSpreadFunction):
+    """A PSF backed by a ``piff.PSF``, rendered into fixed-size square stamps.
+
+    Parameters
+    ----------
+    impl
+        The ``piff.PSF``.
+    bounds
+        Validity region.
+    stamp_size
+        Width of the (square, odd-sized) stamps.
+    """
+
+    def __init__(self, impl: Any, bounds: Bounds, stamp_size: int):
+        self._impl = impl
+        self._bounds = bounds
+        self._stamp_size = validate_stamp_size(stamp_size)
+
+    @classmethod
+    def from_legacy(cls, legacy_psf: Any, bounds: Bounds) -> PiffWrapper:
+        """Wrap the Piff model inside an afw ``PiffPsf`` (needs the legacy stack)."""
+        impl = getattr(legacy_psf, "_piffResult", None)
+        if impl is None:
+            raise TypeError(f"Cannot find the Piff model inside {type(legacy_psf).__name__}.")
+        width = legacy_psf.width if hasattr(legacy_psf, "width") else legacy_psf.getKernel().getWidth()
+        return cls(impl, bounds, width)
+
+    @property
+    def piff_psf(self) -> Any:
+        """The wrapped ``piff.PSF``."""
+        return self._impl
+
+    @property
+    def stamp_size(self) -> int:
+        """Width of the square stamps."""
+        return self._stamp_size
+
+    @property
+    def bounds(self) -> Bounds:
+        return self._bounds
+
+    @cached_property
+    def kernel_bbox(self) -> Box:
+        r = self._stamp_size // 2
+        return Box(Interval(-r, r + 1), Interval(-r, r + 1))
+
+    def _draw(self, bbox: Box, *, x: float, y: float, center: Any) -> Image:
+        from .._image import Image
+
+        _import_piff()
+        drawn = self._impl.draw(x=x, y=y, stamp_size=self._stamp_size, center=center)
+        array = np.array(drawn.array, dtype=np.float64)
+        array /= array.sum()
+        return Image(array, bbox=bbox)
+
+    def compute_kernel_image(self, *, x: float, y: float) -> Image:
+        # center=True puts the profile on the stamp's true centre, i.e. the
+        # central pixel of an odd stamp: pixel (0, 0) of the kernel box.
+        return self._draw(self.kernel_bbox, x=float(x), y=float(y), center=True)
+
+    def compute_stellar_bbox(self, *, x: float, y: float) -> Box:
+        return centered_box(x=x, y=y, radius=self._stamp_size // 2)
+
+    def compute_stellar_image(self, *, x: float, y: float) -> Image:
+        return self._draw(self.compute_stellar_bbox(x=x, y=y), x=float(x), y=float(y), center=None)
+
+    def serialize(self, archive: OutputArchive[Any]) -> PiffSerializationModel:
+        """Record the Piff model through its writer interface and return the model."""
+        from ._models import PiffSerializationModel
+
+        return PiffSerializationModel(
+            piff=write_piff_psf(self._impl, archive),
+            stamp_size=self._stamp_size,
+            bounds=self._bounds.serialize(),
+        )
