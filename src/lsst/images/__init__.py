@@ -18,8 +18,9 @@ from ._masked_image import *  # noqa: F403
 from ._color_image import *  # noqa: F403
 
 # --- coordinates, projections, regions ---------------------------------------
-# from ._transforms import *  # noqa: F403
-# from ._polygon import *  # noqa: F403
+from ._transforms import *  # noqa: F403
+from ._transforms import __getattr__  # noqa: F401  (lazy ProjectionAstropyView)
+from ._polygon import *  # noqa: F403
 
 # --- visit image components ---------------------------------------------------
 # from ._backgrounds import *  # noqa: F403

@@ -5,16 +5,25 @@ package); the native AST text of those mappings is what the JSON trees store.
 
 `ProjectionAstropyView` subclasses astropy's APE-14 base classes, whose import
 pulls in ``astropy.wcs`` and ``astropy.coordinates``; it is therefore loaded
-lazily on first access to keep ``import lsst.images`` fast.
+lazily (module ``__getattr__``) to keep ``import lsst.images`` fast.
 """
 
 from typing import Any
 
+from . import _camera_frame_set, _frame_set, _frames, _projection, _transform
 from ._camera_frame_set import *  # noqa: F403
 from ._frame_set import *  # noqa: F403
 from ._frames import *  # noqa: F403
 from ._projection import *  # noqa: F403
 from ._transform import *  # noqa: F403
+
+__all__ = [
+    *_camera_frame_set.__all__,
+    *_frame_set.__all__,
+    *_frames.__all__,
+    *_projection.__all__,
+    *_transform.__all__,
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -70,6 +70,11 @@ class CameraFrameSet(FrameSet):
         """Instrument name."""
         return self._instrument
 
+    @property
+    def ast(self) -> Ast.FrameSet:
+        """The underlying AST FrameSet (do not modify it)."""
+        return self._ast
+
     def detector(self, detector: int, *, visit: int | None = None) -> DetectorFrame:
         """Return the pixel frame of a detector (bbox read from the AST frame)."""
         index = self._index.get(_detector_ident(detector))
