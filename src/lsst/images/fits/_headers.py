@@ -1,0 +1,137 @@
+"""FITS header helpers of the archive: locator cards, the offset WCS and card stripping.
+
+Everything here works on `astropy.io.fits.Header` objects (imported lazily, because
+importing astropy.io.fits costs more than the rest of the package) or on raw header
+bytes.  The archive formats its headers with astropy so that card layout (value column,
+comment placement, long strings) is exactly what astropy-based readers expect.
+"""
+
+from __future__ import annotations
+
+__all__ = (
+    "BLOCK",
+    "LOCATOR_CARDS",
+    "add_offset_wcs",
+    "header_from_bytes",
+    "header_to_bytes",
+    "padded",
+    "strip_offset_wcs",
+    "strip_structural_cards",
+    "strip_wcs_cards",
+)
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import astropy.io.fits
+
+#: FITS block size; headers and data parts are padded to multiples of it.
+BLOCK = 2880
+
+#: Locator cards of the primary header, with their comments (FORMAT.md §2).
+LOCATOR_CARDS = (
+    ("INDXADDR", "Offset in bytes to the HDU index."),
+    ("INDXSIZE", "Size of the HDU index."),
+    ("JSONADDR", "Offset in bytes to the JSON tree HDU."),
+    ("JSONSIZE", "Size of the JSON tree HDU."),
+)
+
+#: Cards the 4300 layout adds and regenerates at every write.
+LAYOUT_4300_CARDS = ("FMTVER", "DATE", "DATAMODL")
+
+_STRUCTURAL = re.compile(
+    r"^(SIMPLE|BITPIX|NAXIS\d*|EXTEND|XTENSION|PCOUNT|GCOUNT|TFIELDS|T(TYPE|FORM|DIM|UNIT|NULL|SCAL|ZERO|DISP)\d+"
+    r"|THEAP|BZERO|BSCALE|BLANK|EXTNAME|EXTVER|EXTLEVEL|INHERIT|CHECKSUM|DATASUM"
+    r"|Z[A-Z0-9_]*|INDXADDR|INDXSIZE|JSONADDR|JSONSIZE)$"
+)
+
+_WCS_KEY = re.compile(
+    r"^(WCSAXES|WCSNAME|CRPIX\d|CRVAL\d|CDELT\d|CUNIT\d|CTYPE\d|CROTA\d|CD\d_\d|PC\d_\d|PV\d_\d+|PS\d_\d+"
+    r"|LONPOLE|LATPOLE|RADESYS|RADECSYS|EQUINOX|EPOCH|MJDREF|MJD-OBS|DATEREF|RESTFRQ|RESTWAV|SPECSYS|SSYSOBS"
+    r"|VELOSYS|OBSGEO-[XYZ]|CNAME\d|CRDER\d|CSYER\d|MJDREFI|MJDREFF"
+    r"|A_ORDER|B_ORDER|AP_ORDER|BP_ORDER|A_\d+_\d+|B_\d+_\d+|AP_\d+_\d+|BP_\d+_\d+|A_DMAX|B_DMAX"
+    r"|LTV\d|LTM\d_\d)([A-Z]?)$"
+)
+
+
+def padded(n: int) -> int:
+    """Return ``n`` rounded up to a whole number of 2880-byte FITS blocks."""
+    return -(-n // BLOCK) * BLOCK
+
+
+def header_to_bytes(header: astropy.io.fits.Header) -> bytes:
+    """Serialize a header (with END) padded to whole blocks."""
+    return header.tostring(padding=True).encode("ascii")
+
+
+def header_from_bytes(data: bytes) -> astropy.io.fits.Header:
+    """Parse raw header bytes (up to and including the END card)."""
+    from astropy.io import fits
+
+    return fits.Header.fromstring(data.decode("ascii", errors="replace"))
+
+
+def find_header_end(data: bytes) -> int | None:
+    """Return the byte length of the header in ``data`` (through its END block), or None."""
+    for start in range(0, len(data) - 79, 80):
+        if data[start : start + 8] == b"END     ":
+            return padded(start + 80)
+    return None
+
+
+def add_offset_wcs(header: astropy.io.fits.Header, *, x: int | float, y: int | float, key: str = "A") -> None:
+    """Add the linear alternate WCS that maps FITS array pixels to logical pixels.
+
+    FITS pixel 1 is logical pixel ``x`` (resp. ``y``), so tools such as ds9 can show
+    the image's own coordinates (FORMAT.md §3.2, item 4).
+    """
+    header[f"CTYPE1{key}"] = "LINEAR"
+    header[f"CTYPE2{key}"] = "LINEAR"
+    header[f"CRPIX1{key}"] = 1.0
+    header[f"CRPIX2{key}"] = 1.0
+    header[f"CRVAL1{key}"] = float(x)
+    header[f"CRVAL2{key}"] = float(y)
+    header[f"CUNIT1{key}"] = "PIXEL"
+    header[f"CUNIT2{key}"] = "PIXEL"
+
+
+def read_offset_wcs(header: astropy.io.fits.Header, key: str = "A") -> tuple[int, int] | None:
+    """Return the logical ``(y0, x0)`` of the first pixel from an offset WCS, or None."""
+    if header.get(f"CTYPE1{key}") != "LINEAR" or header.get(f"CTYPE2{key}") != "LINEAR":
+        return None
+    try:
+        x0 = float(header[f"CRVAL1{key}"]) - (float(header.get(f"CRPIX1{key}", 1.0)) - 1.0)
+        y0 = float(header[f"CRVAL2{key}"]) - (float(header.get(f"CRPIX2{key}", 1.0)) - 1.0)
+    except (KeyError, ValueError, TypeError):
+        return None
+    return round(y0), round(x0)
+
+
+def strip_offset_wcs(header: astropy.io.fits.Header, key: str = "A") -> None:
+    """Remove the cards written by `add_offset_wcs`."""
+    for axis in "12":
+        for base in ("CTYPE", "CRPIX", "CRVAL", "CUNIT"):
+            header.remove(f"{base}{axis}{key}", ignore_missing=True, remove_all=True)
+
+
+def strip_wcs_cards(header: astropy.io.fits.Header) -> None:
+    """Remove FITS WCS cards (every alternate key, SIP terms, IRAF LTV/LTM) from a header."""
+    for keyword in [k for k in header.keys() if _WCS_KEY.match(k)]:
+        header.remove(keyword, ignore_missing=True, remove_all=True)
+
+
+def strip_structural_cards(header: astropy.io.fits.Header) -> None:
+    """Remove cards that describe the HDU's storage rather than the object.
+
+    Those are regenerated by every write: FITS structural keywords, tile-compression
+    ``Z*`` keywords, scaling, naming, checksums and the archive's locator cards.
+    """
+    for keyword in [k for k in header.keys() if _STRUCTURAL.match(k)]:
+        header.remove(keyword, ignore_missing=True, remove_all=True)
+
+
+def strip_layout_cards(header: astropy.io.fits.Header) -> None:
+    """Remove the write-time cards of the 4300 layout (``FMTVER``, ``DATE``, ``DATAMODL``)."""
+    for keyword in LAYOUT_4300_CARDS:
+        header.remove(keyword, ignore_missing=True, remove_all=True)

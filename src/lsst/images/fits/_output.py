@@ -1,0 +1,703 @@
+"""Writing FITS archives: `FitsOutputArchive` and `write`.
+
+The writer builds the file bytes itself instead of going through astropy's HDU
+machinery, which is what makes it fast: every array is tile-compressed by the
+project's own engine (`._tiles.encode_image`, parallel threads, GIL released) and its
+header is formatted once with astropy's card formatter.  HDUs are streamed to a
+temporary file in the target folder, in serialization order; when the tree is added
+the JSON and INDEX HDUs are appended, the primary header's locator cards (written as
+zero placeholders of fixed width) are patched in place, and the temporary file is
+renamed over the target.  A failure at any point removes the temporary file, so the
+target path never holds a partial file.
+"""
+
+from __future__ import annotations
+
+__all__ = ("FitsOutputArchive", "write")
+
+import contextlib
+import datetime
+import io
+import os
+import tempfile
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Self
+
+import numpy as np
+
+from ..serialization import (
+    ArchiveTree,
+    ArrayReferenceModel,
+    ButlerInfo,
+    MetadataValue,
+    NestedOutputArchive,
+    NumberType,
+    OutputArchive,
+    TableColumnModel,
+    TableModel,
+    no_header_updates,
+)
+from ._common import JSON_COLUMN, JSON_EXTNAME, PointerModel
+from ._headers import BLOCK, LOCATOR_CARDS, header_to_bytes, padded
+from ._opaque import EXTNAME_REGEX, ExtensionKey, FitsOpaqueMetadata
+from ._options import FitsCompressionOptions, SeedSequence
+
+if TYPE_CHECKING:
+    import astropy.io.fits
+    import astropy.table
+    import astropy.units
+
+    from .._transforms import FrameSet
+
+_INDEX_COLUMNS = ("EXTNAME", "EXTVER", "XTENSION", "ZIMAGE", "HDRADDR", "DATADDR", "DATSIZE")
+
+
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+
+
+class _IndexRow:
+    """Where one HDU landed in the file (one row of the INDEX table)."""
+
+    __slots__ = ("name", "ver", "xtension", "zimage", "hdraddr", "dataddr", "datsize")
+
+    def __init__(
+        self, name: str, ver: int, xtension: str, zimage: bool, hdraddr: int, dataddr: int, datsize: int
+    ) -> None:
+        self.name = name
+        self.ver = ver
+        self.xtension = xtension
+        self.zimage = zimage
+        self.hdraddr = hdraddr
+        self.dataddr = dataddr
+        self.datsize = datsize
+
+
+class FitsOutputArchive(OutputArchive[PointerModel]):
+    """`OutputArchive` that streams an lsst.images FITS archive to a binary file.
+
+    Parameters
+    ----------
+    hdu_list
+        Optional astropy ``HDUList``; when given (API compatibility with the reference),
+        the finished file is parsed back into it by `add_tree`.  Normally use `open`.
+    compression_options
+        Archive path (``"image"``, ``"mask"``, ``"backgrounds/fields/fine/data"``, ...) →
+        options, or None for an uncompressed HDU.  Paths not listed get
+        `FitsCompressionOptions.DEFAULT` (lossless GZIP_2, row tiles).
+    opaque_metadata
+        `FitsOpaqueMetadata` whose cards are re-emitted in the matching HDUs.
+    compression_seed
+        Dither seed for quantized planes whose options have no seed (§8.1).
+    stream
+        Seekable binary stream to write to (`open` provides a temporary file).
+    update_header
+        Callback adding cards to the primary header.
+    layout
+        ``"2100"`` (default) or ``"4300"`` (adds FMTVER/DATE/DATAMODL cards; the tree is
+        converted by `write`).
+    data_model
+        Schema URL for the 4300 ``DATAMODL`` card.
+    threads
+        Worker threads for tile compression (None = engine default).
+    """
+
+    def __init__(
+        self,
+        hdu_list: astropy.io.fits.HDUList | None = None,
+        compression_options: Mapping[str, FitsCompressionOptions | None] | None = None,
+        opaque_metadata: Any = None,
+        compression_seed: int | None = None,
+        *,
+        stream: IO[bytes] | None = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+        layout: str = "2100",
+        data_model: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if layout not in ("2100", "4300"):
+            raise ValueError(f"unknown FITS archive layout {layout!r}; expected '2100' or '4300'")
+        self._hdu_list = hdu_list
+        self._stream: IO[bytes] = stream if stream is not None else io.BytesIO()
+        self._options = {k.lower(): v for k, v in (compression_options or {}).items()}
+        self._opaque = opaque_metadata if isinstance(opaque_metadata, FitsOpaqueMetadata) else None
+        self._seeds = SeedSequence(compression_seed)
+        self._layout = layout
+        self._data_model = data_model
+        self._threads = threads
+        self._rows: list[_IndexRow] = []
+        self._versions: dict[str, int] = {}
+        self._pointer_rows: list[bytes] = []
+        self._pointers: dict[Hashable, PointerModel] = {}
+        self._frame_sets: list[tuple[FrameSet, PointerModel]] = []
+        self._finished = False
+        self._start = self._stream.tell()
+        self._primary = self._make_primary_header(update_header)
+        primary_bytes = header_to_bytes(self._primary)
+        self._stream.write(primary_bytes)
+        self._rows.append(_IndexRow("", 1, "IMAGE", False, 0, len(primary_bytes), 0))
+        self._offset = len(primary_bytes)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(
+        cls,
+        filename: str,
+        compression_options: Mapping[str, FitsCompressionOptions | None] | None = None,
+        opaque_metadata: Any = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+        compression_seed: int | None = None,
+        *,
+        layout: str = "2100",
+        data_model: str | None = None,
+        threads: int | None = None,
+    ) -> Iterator[Self]:
+        """Yield an archive writing to ``filename``; the file appears only on success.
+
+        Bytes go to a temporary file in the same folder, renamed over ``filename`` once
+        the tree has been added; any exception removes the temporary file instead.
+        """
+        path = os.fspath(filename)
+        if path.startswith("file://"):
+            path = path[len("file://") :]
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".fits.tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w+b") as stream:
+                archive = cls(
+                    None,
+                    compression_options,
+                    opaque_metadata,
+                    compression_seed,
+                    stream=stream,
+                    update_header=update_header,
+                    layout=layout,
+                    data_model=data_model,
+                    threads=threads,
+                )
+                yield archive
+                if not archive._finished:
+                    raise RuntimeError(f"FITS archive for {path!r} was closed before its tree was added")
+                stream.flush()
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def _make_primary_header(
+        self, update_header: Callable[[astropy.io.fits.Header], None]
+    ) -> astropy.io.fits.Header:
+        from astropy.io import fits
+
+        header = fits.Header()
+        header["SIMPLE"] = (True, "conforms to FITS standard")
+        header["BITPIX"] = (8, "array data type")
+        header["NAXIS"] = (0, "number of array dimensions")
+        header["EXTEND"] = True
+        if self._layout == "4300":
+            header["FMTVER"] = (1, "FITS container layout version.")
+        for key, comment in LOCATOR_CARDS:
+            header[key] = (0, comment)
+        if self._opaque is not None and (opaque := self._opaque.headers.get(ExtensionKey())) is not None:
+            _append_cards(header, opaque, skip_butler=True)
+        update_header(header)
+        if self._layout == "4300":
+            header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
+            header["DATAMODL"] = (self._data_model or "", "Schema URL.")
+        return header
+
+    # ------------------------------------------------------------------ low-level HDU output
+
+    def _next_key(self, name: str) -> ExtensionKey:
+        extname = name.upper()
+        if not EXTNAME_REGEX.fullmatch(extname):
+            raise ValueError(
+                f"cannot store {name!r} in a FITS archive: "
+                "EXTNAME may only use letters, digits, '_', '-', '/'"
+            )
+        ver = self._versions.get(extname, 0) + 1
+        self._versions[extname] = ver
+        return ExtensionKey(extname, ver)
+
+    def _write_hdu(
+        self, header: astropy.io.fits.Header, data: bytes | memoryview, key: ExtensionKey, zimage: bool
+    ) -> None:
+        """Append one HDU (header + padded data) and record its INDEX row."""
+        header_bytes = header_to_bytes(header)
+        hdraddr = self._offset
+        self._stream.write(header_bytes)
+        dataddr = hdraddr + len(header_bytes)
+        size = len(data)
+        if size:
+            self._stream.write(data)
+            if size % BLOCK:
+                self._stream.write(b"\0" * (BLOCK - size % BLOCK))
+        datsize = padded(size)
+        self._offset = dataddr + datsize
+        xtension = str(header["XTENSION"]).strip()
+        self._rows.append(_IndexRow(key.name, key.ver, xtension, zimage, hdraddr, dataddr, datsize))
+
+    def _finish_header(self, header: astropy.io.fits.Header, key: ExtensionKey, trailing: list) -> None:
+        """Append opaque cards, the 4300 DATE card and trailing cards (ZBLANK) to an HDU header."""
+        if self._opaque is not None and (opaque := self._opaque.headers.get(key)) is not None:
+            _append_cards(header, opaque, skip_butler=False)
+        if self._layout == "4300":
+            header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
+        for card in trailing:
+            header.append(tuple(card), end=True)
+
+    def _compression_for(self, name: str) -> FitsCompressionOptions | None:
+        key = name.lower()
+        if key in self._options:
+            return self._options[key]
+        return FitsCompressionOptions.DEFAULT
+
+    # ------------------------------------------------------------------ OutputArchive interface
+
+    def add_array(
+        self,
+        array: np.ndarray,
+        *,
+        name: str | None = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> ArrayReferenceModel:
+        """Store ``array`` as an image HDU named after its archive path and return its reference."""
+        from astropy.io import fits
+
+        from ._tiles import encode_image
+
+        if name is None:
+            raise ValueError("FITS archives need a name (archive path) for every array")
+        self._check_open()
+        array = np.asarray(array)
+        if array.dtype == np.bool_:
+            raise TypeError(f"cannot write boolean array {name!r} to FITS; convert it to an integer type")
+        datatype = NumberType.from_numpy(array.dtype)
+        key = self._next_key(name)
+        header = fits.Header()
+        precompressed = None
+        if self._opaque is not None and key.ver == 1:
+            precompressed = self._opaque.maybe_use_precompressed(key.name)
+            if precompressed is not None and _precompressed_shape(precompressed.header) != array.shape:
+                precompressed = None
+        if precompressed is not None:
+            data, trailing, zimage = self._precompressed_parts(precompressed, header)
+        else:
+            options = self._compression_for(name)
+            tile = None
+            if options is not None:
+                seed = self._seeds.resolve(options, name) if array.dtype.kind == "f" else None
+                opts = (
+                    options if array.dtype.kind == "f" else options.model_copy(update={"quantization": None})
+                )
+                tile = opts.to_tile_compression(seed)
+            encoded = encode_image(array, tile, threads=self._threads)
+            for card in encoded.cards:
+                header.append(tuple(card), end=True)
+            data, trailing, zimage = encoded.data, list(encoded.trailing_cards), tile is not None
+        _insert_extname(header, key, compressed=zimage)
+        update_header(header)
+        self._finish_header(header, key, trailing)
+        self._write_hdu(header, data, key, zimage)
+        return ArrayReferenceModel(source=str(key), shape=list(array.shape), datatype=datatype)
+
+    def _precompressed_parts(
+        self, hdu: astropy.io.fits.BinTableHDU, header: astropy.io.fits.Header
+    ) -> tuple[bytes, list, bool]:
+        """Split a stored compressed BINTABLE into structural cards (into ``header``) and raw bytes."""
+        buffer = io.BytesIO()
+        hdu.writeto(buffer)
+        raw = buffer.getvalue()
+        from ._headers import find_header_end, header_from_bytes
+
+        end = find_header_end(raw)
+        assert end is not None
+        source = header_from_bytes(raw[:end])
+        trailing = []
+        for card in source.cards:
+            if card.keyword in ("EXTNAME", "EXTVER", "CHECKSUM", "DATASUM"):
+                continue
+            if card.keyword == "ZBLANK":
+                trailing.append((card.keyword, card.value, card.comment))
+            elif _is_compression_structural(card.keyword):
+                header.append((card.keyword, card.value, card.comment), end=True)
+        return raw[end:], trailing, True
+
+    def add_structured_array(
+        self,
+        array: np.ndarray,
+        *,
+        name: str | None = None,
+        units: Mapping[str, astropy.units.UnitBase] | None = None,
+        descriptions: Mapping[str, str] | None = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> TableModel:
+        """Store a numpy structured array as a BINTABLE HDU and return its `TableModel`."""
+        from astropy.table import Table
+
+        table = Table(array)
+        for column_name, unit in (units or {}).items():
+            table[column_name].unit = unit
+        for column_name, description in (descriptions or {}).items():
+            table[column_name].description = description
+        return self.add_table(table, name=name, update_header=update_header)
+
+    def add_table(
+        self,
+        table: astropy.table.Table,
+        *,
+        name: str | None = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> TableModel:
+        """Store an astropy Table as a BINTABLE HDU whose columns the returned model references."""
+        from astropy.io import fits
+
+        from ._headers import find_header_end, header_from_bytes
+
+        if name is None:
+            raise ValueError("FITS archives need a name (archive path) for every table")
+        self._check_open()
+        key = self._next_key(name)
+        hdu = fits.table_to_hdu(table)
+        buffer = io.BytesIO()
+        hdu.writeto(buffer)
+        raw = buffer.getvalue()
+        end = find_header_end(raw)
+        assert end is not None
+        source = header_from_bytes(raw[:end])
+        header = fits.Header()
+        for card in source.cards:
+            if card.keyword in ("EXTNAME", "EXTVER") or card.keyword.startswith(("TUNIT", "TDISP")):
+                continue
+            if card.keyword in (
+                "XTENSION",
+                "BITPIX",
+                "PCOUNT",
+                "GCOUNT",
+                "TFIELDS",
+                "THEAP",
+            ) or card.keyword.startswith(("NAXIS", "TTYPE", "TFORM", "TDIM", "TNULL", "TSCAL", "TZERO")):
+                header.append((card.keyword, card.value, card.comment), end=True)
+        _insert_extname(header, key, compressed=False)
+        update_header(header)
+        self._finish_header(header, key, [])
+        self._write_hdu(header, raw[end:], key, False)
+        columns = []
+        for index, column in enumerate(table.columns.values(), start=1):
+            dtype = column.dtype
+            datatype = NumberType.from_numpy(dtype.base if dtype.subdtype is None else dtype.subdtype[0])
+            columns.append(
+                TableColumnModel(
+                    data=ArrayReferenceModel(
+                        source=f"{key}[{index}]",
+                        shape=[len(column), *column.shape[1:]],
+                        datatype=datatype,
+                    ),
+                    name=column.name,
+                    description=column.description or "",
+                    unit=column.unit,
+                    meta=dict(column.meta or {}),
+                )
+            )
+        return TableModel(columns=columns, meta={k: v for k, v in table.meta.items() if _is_scalar(v)})
+
+    def serialize_direct(self, name: str, serializer: Callable[[OutputArchive[PointerModel]], Any]) -> Any:
+        """Serialize a nested component inline, with array names prefixed by ``name``."""
+        return serializer(NestedOutputArchive(name, self))
+
+    def serialize_pointer(
+        self, name: str, serializer: Callable[[OutputArchive[PointerModel]], Any], key: Hashable
+    ) -> PointerModel:
+        """Serialize once per ``key`` into a JSON-table row and return a pointer to that row."""
+        if key in self._pointers:
+            return self._pointers[key]
+        model = serializer(NestedOutputArchive(name, self))
+        self._pointer_rows.append(_model_json(model))
+        pointer = _make_pointer(len(self._pointer_rows), len(self._pointer_rows[-1]))
+        self._pointers[key] = pointer
+        return pointer
+
+    def serialize_frame_set(
+        self, name: str, frame_set: FrameSet, serializer: Callable[[OutputArchive], Any], key: Hashable
+    ) -> PointerModel:
+        """Like `serialize_pointer`, also remembering the frame set for later transforms."""
+        known = key in self._pointers
+        pointer = self.serialize_pointer(name, serializer, key)
+        if not known:
+            self._frame_sets.append((frame_set, pointer))
+        return pointer
+
+    def iter_frame_sets(self) -> Iterator[tuple[FrameSet, PointerModel]]:
+        """Iterate over the (frame set, pointer) pairs serialized so far."""
+        return iter(list(self._frame_sets))
+
+    def add_tree(self, tree: ArchiveTree | bytes | Mapping[str, Any]) -> None:
+        """Write the JSON HDU (tree + pointer rows) and INDEX HDU, then patch the locator cards."""
+        self._check_open()
+        rows = [_model_json(tree)] + self._pointer_rows
+        json_start = self._offset
+        json_header, json_data = _json_hdu(rows)
+        if self._layout == "4300":
+            json_header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
+        self._write_hdu(json_header, json_data, ExtensionKey(JSON_EXTNAME), False)
+        index_start = self._offset
+        index_header, index_data = _index_hdu(self._rows)
+        if self._layout == "4300":
+            index_header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
+        index_bytes = header_to_bytes(index_header)
+        self._stream.write(index_bytes)
+        self._stream.write(index_data)
+        self._stream.write(b"\0" * (padded(len(index_data)) - len(index_data)))
+        index_size = len(index_bytes) + padded(len(index_data))
+        self._offset = index_start + index_size
+        self._primary["INDXADDR"] = index_start
+        self._primary["INDXSIZE"] = index_size
+        self._primary["JSONADDR"] = json_start
+        self._primary["JSONSIZE"] = index_start - json_start
+        patched = header_to_bytes(self._primary)
+        end = self._stream.tell()
+        self._stream.seek(self._start)
+        old_len = self._rows[0].dataddr
+        if len(patched) != old_len:  # pragma: no cover - fixed-width cards make this impossible
+            raise RuntimeError("primary header changed size while patching the locator cards")
+        self._stream.write(patched)
+        self._stream.seek(end)
+        self._finished = True
+        if self._hdu_list is not None:
+            self._copy_into_hdu_list()
+
+    def _copy_into_hdu_list(self) -> None:
+        from astropy.io import fits
+
+        self._stream.seek(self._start)
+        data = self._stream.read()
+        parsed = fits.open(io.BytesIO(data), lazy_load_hdus=False)
+        for hdu in parsed:
+            self._hdu_list.append(hdu)
+
+    def _check_open(self) -> None:
+        if self._finished:
+            raise RuntimeError("the FITS archive is finished; no more HDUs can be added")
+
+    @property
+    def size(self) -> int:
+        """Bytes written so far."""
+        return self._offset
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str))
+
+
+def _append_cards(
+    header: astropy.io.fits.Header, extra: astropy.io.fits.Header, *, skip_butler: bool
+) -> None:
+    """Append opaque cards, never overriding cards the writer itself produced."""
+    present = set(header.keys())
+    for card in extra.cards:
+        keyword = card.keyword
+        if skip_butler and keyword.upper().startswith("LSST BUTLER"):
+            continue
+        if keyword in ("COMMENT", "HISTORY", ""):
+            header.append(card, end=True)
+            continue
+        if keyword in present:
+            continue
+        header.append(card, end=True)
+
+
+def _insert_extname(header: astropy.io.fits.Header, key: ExtensionKey, *, compressed: bool) -> None:
+    """Insert EXTNAME (and EXTVER > 1) where astropy-written files have it.
+
+    Compressed HDUs have EXTNAME right after the ``Z*`` cards (before BZERO/BSCALE);
+    uncompressed image and table HDUs have it after all structural cards.
+    """
+    comment = "name of this binary table extension" if compressed else "extension name"
+    cards = [(key.name, comment)]
+    position = len(header)
+    if compressed:
+        keys = list(header.keys())
+        last_z = max((i for i, k in enumerate(keys) if k.startswith("Z") or k.startswith("T")), default=-1)
+        position = last_z + 1
+    header.insert(position, ("EXTNAME", *cards[0]))
+    if key.ver > 1:
+        header.insert(position + 1, ("EXTVER", key.ver))
+
+
+def _is_compression_structural(keyword: str) -> bool:
+    return keyword in ("XTENSION", "BITPIX", "PCOUNT", "GCOUNT", "TFIELDS", "BZERO", "BSCALE", "THEAP") or (
+        keyword.startswith(("NAXIS", "TTYPE", "TFORM", "Z"))
+    )
+
+
+def _precompressed_shape(header: astropy.io.fits.Header) -> tuple[int, ...]:
+    n = int(header.get("ZNAXIS", 0))
+    return tuple(int(header[f"ZNAXIS{i}"]) for i in range(n, 0, -1))
+
+
+def _model_json(model: Any) -> bytes:
+    """Compact JSON bytes of a tree (pydantic model, dict or bytes), NaN written as tokens."""
+    if isinstance(model, (bytes, bytearray)):
+        return bytes(model)
+    if hasattr(model, "model_dump_json"):
+        return model.model_dump_json().encode("utf-8")
+    import json
+
+    return json.dumps(model, separators=(",", ":"), allow_nan=True).encode("utf-8")
+
+
+def _make_pointer(row: int, nbytes: int) -> PointerModel:
+    column = TableColumnModel(
+        name=JSON_COLUMN,
+        data=ArrayReferenceModel(source=f"fits:{JSON_EXTNAME}[1]", shape=[nbytes], datatype=NumberType.uint8),
+    )
+    return PointerModel(column=column, row=row)
+
+
+def _json_hdu(rows: list[bytes]) -> tuple[astropy.io.fits.Header, bytes]:
+    """Header and data (descriptors + heap) of the JSON HDU: one ``PB(n)`` column."""
+    from astropy.io import fits
+
+    descriptors = np.empty((len(rows), 2), dtype=">i4")
+    offset = 0
+    for i, row in enumerate(rows):
+        descriptors[i] = (len(row), offset)
+        offset += len(row)
+    header = fits.Header()
+    header["XTENSION"] = ("BINTABLE", "binary table extension")
+    header["BITPIX"] = (8, "array data type")
+    header["NAXIS"] = (2, "number of array dimensions")
+    header["NAXIS1"] = (8, "length of dimension 1")
+    header["NAXIS2"] = (len(rows), "length of dimension 2")
+    header["PCOUNT"] = (offset, "number of group parameters")
+    header["GCOUNT"] = (1, "number of groups")
+    header["TFIELDS"] = (1, "number of table fields")
+    header["TTYPE1"] = JSON_COLUMN
+    header["TFORM1"] = f"PB({max(len(r) for r in rows)})"
+    header["EXTNAME"] = (JSON_EXTNAME, "extension name")
+    return header, descriptors.tobytes() + b"".join(rows)
+
+
+def _index_hdu(rows: list[_IndexRow]) -> tuple[astropy.io.fits.Header, bytes]:
+    """Header and data of the INDEX HDU listing every HDU from the primary through JSON."""
+    from astropy.io import fits
+
+    width = max(1, max(len(r.name) for r in rows))
+    dtype = np.dtype(
+        [
+            ("EXTNAME", f"S{width}"),
+            ("EXTVER", ">i4"),
+            ("XTENSION", "S8"),
+            ("ZIMAGE", "S1"),
+            ("HDRADDR", ">i8"),
+            ("DATADDR", ">i8"),
+            ("DATSIZE", ">i8"),
+        ]
+    )
+    table = np.zeros(len(rows), dtype=dtype)
+    for i, r in enumerate(rows):
+        table[i] = (
+            r.name.encode("ascii"),
+            r.ver,
+            r.xtension.encode("ascii"),
+            b"T" if r.zimage else b"F",
+            r.hdraddr,
+            r.dataddr,
+            r.datsize,
+        )
+    header = fits.Header()
+    header["XTENSION"] = ("BINTABLE", "binary table extension")
+    header["BITPIX"] = (8, "array data type")
+    header["NAXIS"] = (2, "number of array dimensions")
+    header["NAXIS1"] = (dtype.itemsize, "length of dimension 1")
+    header["NAXIS2"] = (len(rows), "length of dimension 2")
+    header["PCOUNT"] = (0, "number of group parameters")
+    header["GCOUNT"] = (1, "number of groups")
+    header["TFIELDS"] = (7, "number of table fields")
+    forms = (f"{width}A", "J", "8A", "L", "K", "K", "K")
+    for i, (name, form) in enumerate(zip(_INDEX_COLUMNS, forms, strict=True), start=1):
+        header[f"TTYPE{i}"] = name
+        header[f"TFORM{i}"] = form
+    header["EXTNAME"] = ("INDEX", "extension name")
+    return header, table.tobytes()
+
+
+# ---------------------------------------------------------------------- top-level function
+
+
+def write(
+    obj: Any,
+    path: str,
+    compression_options: Mapping[str, FitsCompressionOptions | None] | None = None,
+    update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    compression_seed: int | None = None,
+    metadata: dict[str, MetadataValue] | None = None,
+    butler_info: ButlerInfo | None = None,
+    *,
+    layout: str = "2100",
+    threads: int | None = None,
+) -> Any:
+    """Write ``obj`` to a new FITS archive at ``path`` and return the serialized tree.
+
+    Parameters
+    ----------
+    obj
+        Any object with ``serialize(archive)`` (Image, Mask, MaskedImage, VisitImage...).
+    path
+        Target file; written atomically (temporary file renamed into place).
+    compression_options
+        Per-path options (``{"image": FitsCompressionOptions.LOSSY, "mask": None}``);
+        unlisted arrays use lossless GZIP_2 row tiles.
+    update_header
+        Callback adding cards to the primary header.
+    compression_seed
+        Seed for quantized planes without their own (incremented per plane, §8.1).
+    metadata
+        Extra metadata merged into the tree's ``metadata``.
+    butler_info
+        Butler provenance stored in the tree.
+    layout
+        ``"2100"`` (default, the layout of lsst-images 30.2026.2100) or ``"4300"`` (the
+        schema-versioned DP2 layout; the object must provide what that layout requires).
+    threads
+        Tile-compression worker threads (None = engine default).
+    """
+    from ._layout import data_model_url, to_4300
+
+    opaque = getattr(obj, "_opaque_metadata", None)
+    data_model = None
+    if layout == "4300":
+        data_model = data_model_url(obj)
+    with FitsOutputArchive.open(
+        path,
+        compression_options=compression_options,
+        opaque_metadata=opaque,
+        update_header=update_header,
+        compression_seed=compression_seed,
+        layout=layout,
+        data_model=data_model,
+        threads=threads,
+    ) as archive:
+        tree = obj.serialize(archive)
+        if metadata:
+            tree.metadata.update(metadata)
+        if butler_info is not None:
+            tree.butler_info = butler_info
+        if layout == "4300":
+            archive.add_tree(to_4300(tree, obj))
+        else:
+            archive.add_tree(tree)
+    return tree
