@@ -4,7 +4,8 @@ from __future__ import annotations
 
 __all__ = ("Image",)
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from ._generalized_image import GeneralizedImage
 from ._geom import YX, Box, _as_yx_pair
 
 if TYPE_CHECKING:
+    import astropy.io.fits
+
     from ._generalized_image import MetadataValue
     from ._transforms import Projection
 
@@ -78,6 +81,79 @@ def _resolve_shape_and_bbox(
     if shape_yx is None:
         raise TypeError("No bbox, shape, or array provided.")
     return Box.from_shape(shape_yx, start=start_yx)
+
+
+# Cards written by `_make_header_updater` (and therefore removed on read by
+# `_make_header_stripper`): the primary WCS including SIP terms, and any
+# single-letter alternate WCS such as the 'A' offset WCS.
+_WCS_KEY_REGEX = re.compile(
+    r"^(WCSAXES|CRPIX[12]|CRVAL[12]|CDELT[12]|CUNIT[12]|CTYPE[12]|CROTA[12]|PC[12]_[12]|CD[12]_[12]"
+    r"|PV[12]_[0-9]+|LONPOLE|LATPOLE|RADESYS|EQUINOX|MJDREF|DATEREF|WCSNAME)[A-Z]?$"
+    r"|^(A|B|AP|BP)_(ORDER|[0-9]+_[0-9]+)$"
+)
+
+
+def fits_unit_string(unit: u.UnitBase | None) -> str | None:
+    """Return the FITS spelling of ``unit`` for BUNIT, or `None` if FITS cannot express it."""
+    if unit is None:
+        return None
+    try:
+        return unit.to_string(format="fits")
+    except (ValueError, u.UnitsError):
+        return None
+
+
+def _make_header_updater(
+    obj: GeneralizedImage,
+    *,
+    unit: u.UnitBase | None,
+    update_header: Callable[[astropy.io.fits.Header], None],
+    add_offset_wcs: str | None,
+) -> Callable[[astropy.io.fits.Header], None]:
+    """Build the header callback for one image-like HDU.
+
+    The cards are added in the order the reference writes them: ``BUNIT``,
+    the caller's cards (e.g. mask-plane descriptions), the FITS WCS of the
+    projection for this array's pixel grid (when representable), and finally
+    the linear offset WCS mapping FITS pixels to absolute pixel coordinates.
+    """
+    bunit = fits_unit_string(unit)
+    bbox = obj.bbox
+
+    def update(header: astropy.io.fits.Header) -> None:
+        if bunit is not None:
+            header["BUNIT"] = bunit
+        update_header(header)
+        wcs = obj.fits_wcs
+        if wcs is not None:
+            for card in wcs.to_header(relax=True).cards:
+                header.append(card)
+        if add_offset_wcs:
+            key = add_offset_wcs
+            header[f"CTYPE1{key}"] = "LINEAR"
+            header[f"CTYPE2{key}"] = "LINEAR"
+            header[f"CRPIX1{key}"] = 1.0
+            header[f"CRPIX2{key}"] = 1.0
+            header[f"CRVAL1{key}"] = float(bbox.x.start)
+            header[f"CRVAL2{key}"] = float(bbox.y.start)
+            header[f"CUNIT1{key}"] = "PIXEL"
+            header[f"CUNIT2{key}"] = "PIXEL"
+
+    return update
+
+
+def _make_header_stripper(
+    strip_header: Callable[[astropy.io.fits.Header], None],
+) -> Callable[[astropy.io.fits.Header], None]:
+    """Build a callback removing the cards `_make_header_updater` writes, then ``strip_header``'s."""
+
+    def strip(header: astropy.io.fits.Header) -> None:
+        for key in list(header.keys()):
+            if key == "BUNIT" or _WCS_KEY_REGEX.match(key):
+                del header[key]
+        strip_header(header)
+
+    return strip
 
 
 def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:

@@ -196,8 +196,8 @@ class MaskSchema:
         for n, plane in enumerate(self._planes):
             if plane is None:
                 continue
-            header[f"MSKN{n:04d}"] = plane.name
-            header[f"MSKM{n:04d}"] = 1 << n
+            header[f"MSKN{n:04d}"] = (plane.name, f"Name for mask plane {n}.")
+            header[f"MSKM{n:04d}"] = (1 << n, f"Bitmask for plane n={n}; always 1<<n.")
             header[f"MSKD{n:04d}"] = plane.description
 
     def strip_header(self, header: astropy.io.fits.Header) -> None:
@@ -374,6 +374,34 @@ class Mask(GeneralizedImage):
         for name in other.schema.names:
             if name in self._schema.names:
                 mine.set(name, theirs.get(name))
+
+    # -- storage layout ----------------------------------------------------
+
+    def _to_storage_arrays(self) -> list[tuple[MaskSchema, np.ndarray]]:
+        """Re-pack the named planes into 2-d ``int32`` arrays of at most 31 planes each.
+
+        This is the on-disk layout (FORMAT.md section 3.4): placeholders are
+        dropped and bit ``k`` of array ``i`` is the ``k``-th named plane of
+        chunk ``i``.  Returns ``(chunk_schema, array)`` pairs; there is always
+        at least one pair, even for a schema without named planes.
+        """
+        result = []
+        for chunk in self._schema.split(np.int32):
+            packed = np.zeros(tuple(self._bbox.shape), dtype=np.int32)
+            for k, plane in enumerate(chunk):
+                assert plane is not None
+                packed[self.get(plane.name)] |= np.int32(1 << k)
+            result.append((chunk, packed))
+        return result
+
+    def _set_from_storage_array(self, chunk: MaskSchema, packed: np.ndarray) -> None:
+        """OR the planes stored in one packed 2-d array (see `_to_storage_arrays`) into this mask."""
+        for k, plane in enumerate(chunk):
+            if plane is None:
+                continue
+            bit = self._schema.bit(plane.name)
+            where = (packed & (1 << k)) != 0
+            self._array[..., bit.index][where] |= bit.mask
 
     # -- subsets and views -------------------------------------------------
 
