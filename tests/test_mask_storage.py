@@ -11,8 +11,8 @@ import json
 import astropy.io.fits
 import numpy as np
 import pytest
-from conftest import fixture_dir, load_manifest
 
+from conftest import fixture_dir, load_manifest
 from lsst.images import Box, Image, Mask, MaskPlane, MaskSchema
 from lsst.images._image import _make_header_updater, fits_unit_string
 
