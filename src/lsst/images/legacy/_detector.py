@@ -42,7 +42,7 @@ CameraSys = tuple[str, str]
 
 @dataclasses.dataclass
 class LegacyAmplifier:
-    """One row of an afw Detector's amplifier catalog (boxes as inclusive ``(min_x, min_y, max_x, max_y)``)."""
+    """One row of an afw Detector amplifier catalog (boxes are inclusive ``(min_x, min_y, max_x, max_y)``)."""
 
     name: str
     bbox: Box4
