@@ -72,11 +72,14 @@ def header_from_bytes(data: bytes) -> astropy.io.fits.Header:
     return fits.Header.fromstring(data.decode("ascii", errors="replace"))
 
 
-def find_header_end(data: bytes) -> int | None:
-    """Return the byte length of the header in ``data`` (through its END block), or None."""
-    for start in range(0, len(data) - 79, 80):
-        if data[start : start + 8] == b"END     ":
-            return padded(start + 80)
+def find_header_end(data: bytes, start: int = 0) -> int | None:
+    """Return the byte length of the header in ``data`` (through its END block), or None.
+
+    ``start`` (a multiple of 80) lets callers skip cards they already scanned.
+    """
+    for offset in range(start, len(data) - 79, 80):
+        if data[offset : offset + 8] == b"END     ":
+            return padded(offset + 80)
     return None
 
 

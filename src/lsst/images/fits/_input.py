@@ -165,8 +165,13 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if not head.startswith(b"SIMPLE  ="):
             raise self._error("not a FITS file (no SIMPLE card at the start)")
         end = find_header_end(head)
+        while end is None and len(head) < size:
+            # Long primary headers (legacy files) need more blocks; grow geometrically.
+            more = self._read(len(head), min(size - len(head), 4 * len(head)))
+            end = find_header_end(head + more, start=len(head) - len(head) % 80)
+            head += more
         if end is None:
-            raise self._error("primary header has no END card in its first blocks")
+            raise self._error("primary header has no END card (file truncated?)")
         try:
             self._primary = header_from_bytes(head[:end])
         except Exception as err:
