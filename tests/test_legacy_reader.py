@@ -265,6 +265,6 @@ def test_unknown_psf_is_deferred(tmp_path) -> None:
         index["module"][rows] = "os"
     visit_image = read_visit_image(target, visit=904010)
     with pytest.raises(ArchiveReadError, match="EvilPsf"):
-        visit_image.psf
+        _ = visit_image.psf
     with pytest.raises(ArchiveReadError, match="EvilPsf"):
         read_visit_image(target, visit=904010, component="psf")

@@ -519,24 +519,41 @@ class _ExposureReader:
     # -- instrument / visit ----------------------------------------------------------
 
     def resolve(self, obs_info: Any, instrument: str | None, visit: int | None) -> tuple[str, int]:
-        butler_instrument = self.primary.get("LSST BUTLER DATAID INSTRUMENT")
-        butler_visit = self.primary.get("LSST BUTLER DATAID VISIT")
-        instrument = _resolve_value(
-            "instrument",
-            instrument,
-            [
-                ("ObservationInfo.instrument", obs_info.instrument),
-                ("LSST BUTLER DATAID INSTRUMENT", butler_instrument),
-            ],
-            self.lf.filename,
-        )
-        visit = _resolve_value(
-            "visit",
-            visit,
-            [("LSST BUTLER DATAID VISIT", None if butler_visit is None else int(butler_visit))],
-            self.lf.filename,
-        )
-        return str(instrument), int(visit)
+        return resolve_instrument_visit(self.primary, obs_info, instrument, visit, self.lf.filename)
+
+
+def resolve_instrument_visit(
+    header: astropy.io.fits.Header,
+    obs_info: Any,
+    instrument: str | None,
+    visit: int | None,
+    filename: str,
+) -> tuple[str, int]:
+    """Decide the instrument name and visit id (LEGACY.md §6.5).
+
+    The instrument comes from the argument, else ``obs_info.instrument``, else
+    the butler provenance card; the visit from the argument, else the butler
+    card only.  An argument that disagrees with the first available source,
+    or a value that no source provides, is a `ValueError`.
+    """
+    butler_instrument = header.get("LSST BUTLER DATAID INSTRUMENT")
+    butler_visit = header.get("LSST BUTLER DATAID VISIT")
+    instrument = _resolve_value(
+        "instrument",
+        instrument,
+        [
+            ("ObservationInfo.instrument", obs_info.instrument),
+            ("LSST BUTLER DATAID INSTRUMENT", butler_instrument),
+        ],
+        filename,
+    )
+    visit = _resolve_value(
+        "visit",
+        visit,
+        [("LSST BUTLER DATAID VISIT", None if butler_visit is None else int(butler_visit))],
+        filename,
+    )
+    return str(instrument), int(visit)
 
 
 def _resolve_value(what: str, given: Any, sources: list[tuple[str, Any]], filename: str) -> Any:
