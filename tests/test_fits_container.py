@@ -1,0 +1,379 @@
+"""Container-level tests of the FITS archive: byte layout, index, opaque cards, errors, atomicity.
+
+These tests drive `FitsOutputArchive` / `FitsInputArchive` directly with plain arrays and
+dict trees, so they check the container independently of the image classes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits as afits
+
+from lsst.images import fits
+from lsst.images.fits._headers import add_offset_wcs
+from lsst.images.fits._options import SeedSequence
+from lsst.images.serialization import ArrayReferenceModel
+
+VERIFY = Path(__file__).resolve().parents[2] / "shared" / "tools" / "verify_fixtures.py"
+
+
+def _write(path: Path, arrays: dict[str, np.ndarray], *, layout: str = "2100", **kwargs) -> dict:
+    """Write arrays under their names plus a dict tree referencing them; return the tree."""
+    tree: dict = {"metadata": {"who": "test"}}
+    with fits.FitsOutputArchive.open(
+        str(path), layout=layout, data_model="https://images.lsst.io/schemas/image-1.0.0", **kwargs
+    ) as archive:
+        for name, array in arrays.items():
+
+            def update(header, array=array):
+                add_offset_wcs(header, x=0, y=0)
+
+            ref = archive.add_array(array, name=name, update_header=update)
+            tree.setdefault("refs", []).append(ref.model_dump(mode="json"))
+        if layout == "4300":
+            tree = {"schema_version": "1.0.0", "min_read_version": 1, **tree}
+            tree["schema_url"] = "https://images.lsst.io/schemas/image-1.0.0"
+        archive.add_tree(tree)
+    return tree
+
+
+def _read_all(path: Path) -> list[np.ndarray]:
+    with fits.FitsInputArchive.open(str(path)) as archive:
+        tree = archive.get_tree_dict()
+        return [archive.get_array(ArrayReferenceModel.model_validate(r)) for r in tree["refs"]]
+
+
+def _verify(path: Path) -> subprocess.CompletedProcess:
+    if not VERIFY.exists():
+        pytest.skip("verify_fixtures.py not available")
+    return subprocess.run(
+        [sys.executable, str(VERIFY), "--no-manifest", str(path)], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture
+def arrays() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    return {
+        "image": rng.normal(100, 10, size=(40, 50)).astype(np.float32),
+        "mask": rng.integers(0, 2**20, size=(40, 50)).astype(np.int32),
+        "variance": rng.uniform(1, 2, size=(40, 50)),
+    }
+
+
+def test_layout_and_locators(tmp_path: Path, arrays: dict[str, np.ndarray]) -> None:
+    path = tmp_path / "a.fits"
+    _write(path, arrays)
+    data = path.read_bytes()
+    assert len(data) % 2880 == 0
+    with afits.open(path, disable_image_compression=True) as hdus:
+        names = [h.name for h in hdus]
+        assert names == ["PRIMARY", "IMAGE", "MASK", "VARIANCE", "JSON", "INDEX"]
+        primary = hdus[0].header
+        assert list(primary.keys())[:8] == [
+            "SIMPLE", "BITPIX", "NAXIS", "EXTEND", "INDXADDR", "INDXSIZE", "JSONADDR", "JSONSIZE",
+        ]  # fmt: skip
+        assert primary["INDXADDR"] == primary["JSONADDR"] + primary["JSONSIZE"]
+        assert primary["INDXADDR"] + primary["INDXSIZE"] == len(data)
+        index = hdus["INDEX"].data
+        assert [r.strip() for r in index["EXTNAME"]] == ["", "IMAGE", "MASK", "VARIANCE", "JSON"]
+        assert list(index["XTENSION"]) == ["IMAGE", "BINTABLE", "BINTABLE", "BINTABLE", "BINTABLE"]
+        assert list(index["ZIMAGE"]) == [False, True, True, True, False]
+        for row, hdu in zip(index, hdus, strict=False):
+            info = hdu.fileinfo()
+            assert row["HDRADDR"] == info["hdrLoc"]
+            assert row["DATADDR"] == info["datLoc"]
+        assert hdus["IMAGE"].header["ZCMPTYPE"] == "GZIP_2"
+        assert hdus["IMAGE"].header["ZTILE2"] == 1
+        assert "CHECKSUM" not in hdus["IMAGE"].header
+    assert _verify(path).returncode == 0, _verify(path).stdout
+
+
+def test_roundtrip_exact_and_readable_by_astropy_and_fitsio(tmp_path: Path, arrays) -> None:
+    path = tmp_path / "b.fits"
+    _write(path, arrays)
+    for got, want in zip(_read_all(path), arrays.values(), strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    with afits.open(path) as hdus:
+        np.testing.assert_array_equal(hdus["IMAGE"].data, arrays["image"])
+        np.testing.assert_array_equal(hdus["MASK"].data, arrays["mask"])
+    if importlib.util.find_spec("fitsio") is not None:
+        import fitsio
+
+        np.testing.assert_array_equal(fitsio.read(str(path), ext="VARIANCE"), arrays["variance"])
+        np.testing.assert_array_equal(fitsio.read(str(path), ext="IMAGE"), arrays["image"])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        None,
+        fits.FitsCompressionOptions(algorithm="GZIP_1"),
+        fits.FitsCompressionOptions(algorithm="GZIP_2", tile_shape=(16, 32)),
+        fits.FitsCompressionOptions(algorithm="RICE_1", tile_shape=(8, 50)),
+    ],
+)
+def test_compression_options_lossless(tmp_path: Path, options) -> None:
+    rng = np.random.default_rng(1)
+    arrays = {
+        "image": rng.integers(-1000, 1000, size=(33, 50)).astype(np.int32),
+        "other": rng.integers(0, 60000, size=(33, 50)).astype(np.uint16),
+    }
+    path = tmp_path / "c.fits"
+    _write(path, arrays, compression_options={"image": options, "other": options})
+    for got, want in zip(_read_all(path), arrays.values(), strict=True):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    with afits.open(path, disable_image_compression=True) as hdus:
+        header = hdus["IMAGE"].header
+        if options is None:
+            assert header["XTENSION"] == "IMAGE"
+        else:
+            assert header["ZCMPTYPE"] == options.algorithm.value
+            if options.tile_shape is not None:
+                assert (header["ZTILE2"], header["ZTILE1"]) == options.tile_shape
+    assert _verify(path).returncode == 0
+
+
+def test_sub_array_reads_and_out_of_bounds(tmp_path: Path, arrays) -> None:
+    path = tmp_path / "d.fits"
+    _write(path, arrays, compression_options={"image": fits.FitsCompressionOptions(tile_shape=(8, 8))})
+    with fits.FitsInputArchive.open(str(path)) as archive:
+        ref = ArrayReferenceModel.model_validate(archive.get_tree_dict()["refs"][0])
+        got = archive.get_array(ref, slices=(slice(3, 20), slice(7, 9)))
+        np.testing.assert_array_equal(got, arrays["image"][3:20, 7:9])
+        with pytest.raises(IndexError):
+            archive.get_array(ref, slices=(slice(30, 45), slice(0, 5)))
+        with pytest.raises(IndexError):
+            archive.get_array(ref, slices=(slice(-1, 5), slice(0, 5)))
+
+
+def test_extver_for_repeated_names(tmp_path: Path) -> None:
+    path = tmp_path / "e.fits"
+    a = np.arange(12, dtype=np.int32).reshape(3, 4)
+    tree: dict = {}
+    with fits.FitsOutputArchive.open(str(path)) as archive:
+        refs = [archive.add_array(a + i, name="mask").source for i in range(3)]
+        tree["refs"] = refs
+        archive.add_tree(tree)
+    assert refs == ["fits:MASK", "fits:MASK,2", "fits:MASK,3"]
+    with afits.open(path) as hdus:
+        assert "EXTVER" not in hdus[1].header
+        assert hdus[2].header["EXTVER"] == 2
+        assert hdus[3].header["EXTVER"] == 3
+        np.testing.assert_array_equal(hdus[("MASK", 3)].data, a + 2)
+
+
+def test_bad_names_and_dtypes(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="EXTNAME"):
+        with fits.FitsOutputArchive.open(str(tmp_path / "f.fits")) as archive:
+            archive.add_array(np.zeros((2, 2), np.float32), name="bad name.x")
+    with pytest.raises(TypeError, match="boolean"):
+        with fits.FitsOutputArchive.open(str(tmp_path / "f.fits")) as archive:
+            archive.add_array(np.zeros((2, 2), bool), name="flags")
+    assert not list(tmp_path.iterdir())
+
+
+def test_seed_rules() -> None:
+    lossy = fits.FitsCompressionOptions.LOSSY
+    seeds = SeedSequence(9999)
+    assert [seeds.resolve(lossy, "a") for _ in range(3)] == [9999, 10000, 1]
+    explicit = lossy.model_copy(update={"quantization": lossy.quantization.model_copy(update={"seed": 17})})
+    assert seeds.resolve(explicit, "b") == 17
+    assert seeds.resolve(lossy, "c") == 2  # the explicit seed did not consume one
+    assert SeedSequence(None).resolve(fits.FitsCompressionOptions.DEFAULT, "d") is None
+    with pytest.raises(ValueError, match="seed"):
+        SeedSequence(None).resolve(lossy, "image")
+
+
+def test_lossy_write_seeds_in_headers(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    arrays = {"image": rng.normal(0, 5, (32, 40)).astype(np.float32), "variance": rng.normal(9, 1, (32, 40))}
+    path = tmp_path / "g.fits"
+    lossy = fits.FitsCompressionOptions.LOSSY
+    _write(path, arrays, compression_options={"image": lossy, "variance": lossy}, compression_seed=4321)
+    with afits.open(path, disable_image_compression=True) as hdus:
+        assert hdus["IMAGE"].header["ZDITHER0"] == 4321
+        assert hdus["VARIANCE"].header["ZDITHER0"] == 4322
+        assert hdus["IMAGE"].header["ZQUANTIZ"] == "SUBTRACTIVE_DITHER_2"
+    got = _read_all(path)
+    assert np.max(np.abs(got[0] - arrays["image"])) < 1.0
+    with pytest.raises(ValueError, match="seed"):
+        _write(tmp_path / "h.fits", arrays, compression_options={"image": lossy})
+    assert not (tmp_path / "h.fits").exists()
+
+
+def test_opaque_cards_roundtrip(tmp_path: Path, arrays) -> None:
+    from astropy.io.fits import Header
+
+    opaque = fits.FitsOpaqueMetadata()
+    primary = Header()
+    primary["PLATFORM"] = "lsstcam"
+    primary["HIERARCH LSST ISR UNITS"] = "electron"
+    primary["HIERARCH LSST BUTLER ID"] = "dropme"
+    opaque.headers[fits.ExtensionKey()] = primary
+    image = Header()
+    image["MYCARD"] = (7, "kept")
+    opaque.headers[fits.ExtensionKey("IMAGE")] = image
+    path = tmp_path / "i.fits"
+    _write(path, arrays, opaque_metadata=opaque)
+    with afits.open(path) as hdus:
+        assert hdus[0].header["PLATFORM"] == "lsstcam"
+        assert hdus[0].header["LSST ISR UNITS"] == "electron"
+        assert "LSST BUTLER ID" not in hdus[0].header
+        assert hdus["IMAGE"].header["MYCARD"] == 7
+    with fits.FitsInputArchive.open(str(path)) as archive:
+        for ref in archive.get_tree_dict()["refs"]:
+            archive.get_array(ArrayReferenceModel.model_validate(ref))
+        got = archive.get_opaque_metadata()
+    assert list(got.headers[fits.ExtensionKey()].keys()) == ["PLATFORM", "LSST ISR UNITS"]
+    image_cards = got.headers[fits.ExtensionKey("IMAGE")]
+    assert image_cards["MYCARD"] == 7
+    assert "ZCMPTYPE" not in image_cards and "EXTNAME" not in image_cards
+    assert got.get_instrumental_unit().to_string() == "electron"
+
+
+def test_4300_layout_cards(tmp_path: Path, arrays) -> None:
+    path = tmp_path / "j.fits"
+    _write(path, arrays, layout="4300")
+    with afits.open(path) as hdus:
+        primary = hdus[0].header
+        assert list(primary.keys())[4] == "FMTVER"
+        assert primary["DATAMODL"] == "https://images.lsst.io/schemas/image-1.0.0"
+        assert "DATE" in primary
+        assert list(hdus["IMAGE"].header.keys())[-1] == "DATE"
+    with fits.FitsInputArchive.open(str(path)) as archive:
+        assert archive.layout == "4300"
+    for got, want in zip(_read_all(path), arrays.values(), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_atomic_write_on_failure(tmp_path: Path, arrays) -> None:
+    path = tmp_path / "k.fits"
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with fits.FitsOutputArchive.open(str(path)) as archive:
+            archive.add_array(arrays["image"], name="image")
+            raise Boom()
+    assert not path.exists()
+    assert not list(tmp_path.iterdir())
+    # An existing file is left untouched by a failed rewrite.
+    _write(path, arrays)
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError, match="before its tree"):
+        with fits.FitsOutputArchive.open(str(path)) as archive:
+            archive.add_array(arrays["image"], name="image")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k.fits"]
+
+
+def test_deterministic_bytes(tmp_path: Path, arrays) -> None:
+    _write(tmp_path / "l1.fits", arrays)
+    _write(tmp_path / "l2.fits", arrays)
+    assert (tmp_path / "l1.fits").read_bytes() == (tmp_path / "l2.fits").read_bytes()
+
+
+# ---------------------------------------------------------------------- corrupt files
+
+
+@pytest.fixture
+def good_file(tmp_path: Path, arrays) -> Path:
+    path = tmp_path / "good.fits"
+    _write(path, arrays)
+    return path
+
+
+def _expect_invalid(path: Path, match: str) -> None:
+    with pytest.raises(fits.InvalidFitsArchiveError, match=match) as info:
+        _read_all(path)
+    assert path.name in str(info.value)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.fits"
+    path.write_bytes(b"")
+    _expect_invalid(path, "empty")
+
+
+def test_truncated_file(tmp_path: Path, good_file: Path) -> None:
+    data = good_file.read_bytes()
+    for cut in (100, 2880, len(data) // 2, len(data) - 2880):
+        path = tmp_path / f"trunc{cut}.fits"
+        path.write_bytes(data[:cut])
+        _expect_invalid(path, "truncated")
+
+
+def test_not_an_archive(tmp_path: Path) -> None:
+    path = tmp_path / "plain.fits"
+    afits.HDUList([afits.PrimaryHDU(), afits.ImageHDU(np.zeros((3, 3)))]).writeto(path)
+    _expect_invalid(path, "not an lsst.images FITS archive")
+    text = tmp_path / "text.fits"
+    text.write_bytes(b"hello world" * 400)
+    _expect_invalid(text, "not a FITS file")
+
+
+def test_bad_json(tmp_path: Path, good_file: Path) -> None:
+    data = bytearray(good_file.read_bytes())
+    with afits.open(good_file) as hdus:
+        json_addr = hdus[0].header["JSONADDR"]
+    heap = data.index(b'{"metadata"', json_addr)
+    data[heap] = ord("[")
+    data[heap + 1 : heap + 5] = b"!!!!"
+    path = tmp_path / "badjson.fits"
+    path.write_bytes(bytes(data))
+    _expect_invalid(path, "JSON")
+
+
+def test_wrong_offsets(tmp_path: Path, good_file: Path) -> None:
+    with afits.open(good_file) as hdus:
+        header = hdus[0].header.copy()
+    data = good_file.read_bytes()
+    for key, delta in (("JSONADDR", 2880), ("INDXADDR", -2880), ("INDXSIZE", 10 * 2880)):
+        patched = header.copy()
+        patched[key] = header[key] + delta
+        raw = patched.tostring(padding=True).encode()
+        path = tmp_path / f"off_{key}.fits"
+        path.write_bytes(raw + data[len(raw) :])
+        _expect_invalid(path, "locator|truncated|HDU")
+
+
+def test_corrupt_tiles(tmp_path: Path, good_file: Path) -> None:
+    data = bytearray(good_file.read_bytes())
+    with afits.open(good_file, disable_image_compression=True) as hdus:
+        start = hdus["IMAGE"].fileinfo()["datLoc"]
+        nrows = hdus["IMAGE"].header["NAXIS2"]
+    heap = start + 8 * nrows
+    data[heap : heap + 400] = bytes(range(200)) * 2
+    path = tmp_path / "tiles.fits"
+    path.write_bytes(bytes(data))
+    _expect_invalid(path, "IMAGE")
+
+
+def test_missing_hdu(tmp_path: Path) -> None:
+    path = tmp_path / "missing.fits"
+    with fits.FitsOutputArchive.open(str(path)) as archive:
+        archive.add_array(np.zeros((4, 4), np.float32), name="image")
+        archive.add_tree({"refs": [{"source": "fits:NOPE", "shape": [4, 4], "datatype": "float32"}]})
+    _expect_invalid(path, "NOPE")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        _read_all(tmp_path / "nope.fits")
+
+
+def test_no_temp_files_left(tmp_path: Path, arrays) -> None:
+    _write(tmp_path / "m.fits", arrays)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.fits"]
+    assert os.stat(tmp_path / "m.fits").st_mode & 0o444
