@@ -84,7 +84,10 @@ def ast_from_text(text: str) -> Ast.Object:
     ValueError
         If the text does not contain an AST object.
     """
-    obj = Ast.Channel(_LineSource(text)).read()
+    try:
+        obj = Ast.Channel(_LineSource(text)).read()
+    except Ast.AstError as err:
+        raise ValueError(f"Invalid AST text: {err}") from err
     if obj is None:
         raise ValueError("No AST object found in the given text.")
     return obj

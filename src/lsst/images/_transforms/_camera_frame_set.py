@@ -81,10 +81,13 @@ class CameraFrameSet(FrameSet):
         if index is None:
             raise FrameLookupError(f"Detector {detector} is not in the {self._instrument} camera frame set.")
         frame = self._ast.getframe(index)
-        bbox = Box(
-            Interval(round(frame.get("Bottom(2)")), round(frame.get("Top(2)")) + 1),
-            Interval(round(frame.get("Bottom(1)")), round(frame.get("Top(1)")) + 1),
-        )
+
+        def axis_interval(axis: int) -> Interval:
+            return Interval(
+                round(float(frame.get(f"Bottom({axis})"))), round(float(frame.get(f"Top({axis})"))) + 1
+            )
+
+        bbox = Box(axis_interval(2), axis_interval(1))
         return DetectorFrame(instrument=self._instrument, visit=visit, detector=detector, bbox=bbox)
 
     def focal_plane(self, visit: int | None = None) -> FocalPlaneFrame:
