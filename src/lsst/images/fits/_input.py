@@ -161,7 +161,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
             raise self._error("file is empty")
         if size < BLOCK:
             raise self._error(f"file is truncated ({size} bytes, less than one FITS block)")
-        head = self._read(0, min(size, 4 * BLOCK))
+        head = self._read(0, BLOCK)
         if not head.startswith(b"SIMPLE  ="):
             raise self._error("not a FITS file (no SIMPLE card at the start)")
         end = find_header_end(head)

@@ -1,0 +1,178 @@
+"""Every reference fixture (2100 and 4300 layouts) reads, matches its manifest, and rewrites losslessly."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+import pytest
+
+import lsst.images as li
+from conftest import FIXTURES, load_manifest
+from lsst.images import fits
+
+VERIFY = FIXTURES.parent / "tools" / "verify_fixtures.py"
+LAYOUTS = ("lsst-images-2100", "lsst-images-4300")
+
+
+def _entries(classes: tuple[str, ...]) -> list:
+    params = []
+    for layout in LAYOUTS:
+        try:
+            manifest = load_manifest(layout) if (FIXTURES / layout).is_dir() else None
+        except Exception:  # pragma: no cover - skipped below
+            manifest = None
+        if manifest is None:
+            continue
+        for name, entry in manifest["files"].items():
+            if entry["class"] in classes:
+                params.append(pytest.param(layout, name, entry, id=f"{layout[-4:]}-{name}"))
+    return params
+
+
+def sha256(array: np.ndarray) -> str:
+    """The manifests' hash convention: in-memory dtype, C order, little-endian."""
+    return hashlib.sha256(
+        np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    ).hexdigest()
+
+
+def _planes(obj) -> dict[str, tuple[np.ndarray, u.UnitBase | None]]:
+    if isinstance(obj, li.Mask):
+        return {"mask": (obj.array, None)}
+    if isinstance(obj, li.Image):
+        return {"image": (obj.array, obj.unit)}
+    return {
+        "image": (obj.image.array, obj.image.unit),
+        "mask": (obj.mask.array, None),
+        "variance": (obj.variance.array, obj.variance.unit),
+    }
+
+
+def _box(d: dict) -> li.Box:
+    return li.Box(li.Interval(*d["y"]), li.Interval(*d["x"]))
+
+
+def _check_expect(obj, expect: dict) -> None:
+    assert obj.bbox == _box(expect["bbox"])
+    planes = _planes(obj)
+    for name, want in expect["planes"].items():
+        array, unit = planes[name]
+        assert array.dtype == np.dtype(want["dtype"]), name
+        assert sha256(array) == want["sha256"], name
+        if name != "mask":
+            want_unit = want.get("unit")
+            assert (unit is None) == (want_unit is None), name
+            if want_unit is not None:
+                assert unit == u.Unit(want_unit), name
+        else:
+            schema = obj.schema if isinstance(obj, li.Mask) else obj.mask.schema
+            names = [p.name if p is not None else None for p in schema]
+            assert names == [p["name"] if p else None for p in want["schema"]]
+    if "metadata" in expect:
+        assert dict(obj.metadata) == expect["metadata"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "name", "entry"), _entries(("Image", "Mask", "MaskedImage", "VisitImage"))
+)
+def test_fixture_reads_and_matches_manifest(layout: str, name: str, entry: dict) -> None:
+    cls = getattr(li, entry["class"])
+    path = FIXTURES / layout / entry["file"]
+    result = fits.read(cls, str(path))
+    obj = result.deserialized
+    assert type(obj) is cls
+    _check_expect(obj, entry["expect"])
+    assert isinstance(obj._opaque_metadata, fits.FitsOpaqueMetadata)
+    assert fits.ExtensionKey() in obj._opaque_metadata.headers
+
+
+@pytest.mark.parametrize(
+    ("layout", "name", "entry"), _entries(("Image", "Mask", "MaskedImage", "VisitImage"))
+)
+def test_fixture_subimage_reads(layout: str, name: str, entry: dict) -> None:
+    cls = getattr(li, entry["class"])
+    path = str(FIXTURES / layout / entry["file"])
+    for case, read in entry["subimage_reads"].items():
+        if case.startswith("_"):
+            continue
+        box = _box(read["bbox"])
+        if not read["ok"]:
+            with pytest.raises(IndexError):
+                fits.read(cls, path, bbox=box)
+            continue
+        obj = fits.read(cls, path, bbox=box).deserialized
+        assert obj.bbox == _box(read["result_bbox"]), case
+        planes = _planes(obj)
+        for plane, digest in read["sha256"].items():
+            assert sha256(planes[plane][0]) == digest, (case, plane)
+
+
+@pytest.mark.parametrize(
+    ("layout", "name", "entry"), _entries(("Image", "Mask", "MaskedImage", "VisitImage"))
+)
+def test_fixture_rewrite_is_lossless(tmp_path: Path, layout: str, name: str, entry: dict) -> None:
+    cls = getattr(li, entry["class"])
+    original = fits.read(cls, str(FIXTURES / layout / entry["file"])).deserialized
+    out = tmp_path / "rewrite.fits"
+    fits.write(original, str(out))
+    again = fits.read(cls, str(out)).deserialized
+    _check_expect(again, entry["expect"])
+    # Opaque primary cards survive (minus butler cards).
+    before = original._opaque_metadata.headers[fits.ExtensionKey()]
+    after = again._opaque_metadata.headers[fits.ExtensionKey()]
+    assert [(c.keyword, c.value) for c in after.cards] == [
+        (c.keyword, c.value) for c in before.cards if not c.keyword.startswith("LSST BUTLER")
+    ]
+    if VERIFY.exists():
+        proc = subprocess.run(
+            [sys.executable, str(VERIFY), "--no-manifest", str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    from astropy.io import fits as afits
+
+    with afits.open(out) as hdus:
+        planes = _planes(again)
+        if "IMAGE" in hdus:
+            np.testing.assert_array_equal(hdus["IMAGE"].data, planes["image"][0])
+
+
+@pytest.mark.parametrize(("layout", "name", "entry"), _entries(("Image", "MaskedImage")))
+def test_fixture_rewrite_4300_layout(tmp_path: Path, layout: str, name: str, entry: dict) -> None:
+    cls = getattr(li, entry["class"])
+    original = fits.read(cls, str(FIXTURES / layout / entry["file"])).deserialized
+    out = tmp_path / "rewrite4300.fits"
+    fits.write(original, str(out), layout="4300")
+    with fits.FitsInputArchive.open(str(out)) as archive:
+        assert archive.layout == "4300"
+        tree = archive.get_tree_dict()
+        assert tree["schema_version"] == "1.0.0"
+        assert archive.primary_header["DATAMODL"] == tree["schema_url"]
+    again = fits.read(cls, str(out)).deserialized
+    _check_expect(again, entry["expect"])
+    if VERIFY.exists():
+        proc = subprocess.run(
+            [sys.executable, str(VERIFY), "--no-manifest", str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_fitsio_reads_our_files(tmp_path: Path) -> None:
+    fitsio = pytest.importorskip("fitsio")
+    manifest = load_manifest("lsst-images-2100")
+    entry = manifest["files"]["masked_image_f32_default"]
+    obj = fits.read(li.MaskedImage, str(FIXTURES / "lsst-images-2100" / entry["file"])).deserialized
+    out = tmp_path / "mi.fits"
+    fits.write(obj, str(out))
+    np.testing.assert_array_equal(fitsio.read(str(out), ext="IMAGE"), obj.image.array)
+    np.testing.assert_array_equal(fitsio.read(str(out), ext="VARIANCE"), obj.variance.array)
