@@ -268,3 +268,61 @@ def test_unknown_psf_is_deferred(tmp_path) -> None:
         _ = visit_image.psf
     with pytest.raises(ArchiveReadError, match="EvilPsf"):
         read_visit_image(target, visit=904010, component="psf")
+
+
+def _write_compressed_afw_like(path, *, seed: int = 747) -> tuple[np.ndarray, np.ndarray]:
+    """Write an afw-layout MaskedImage with RICE-quantized image/variance and a GZIP mask (astropy)."""
+    from astropy.io import fits
+
+    rng = np.random.default_rng(5)
+    image = rng.normal(100.0, 5.0, size=(50, 64)).astype(np.float32)
+    variance = np.full((50, 64), 25.0, dtype=np.float32) + rng.normal(0, 0.1, size=(50, 64)).astype(
+        np.float32
+    )
+    mask = np.zeros((50, 64), dtype=np.int32)
+    mask[3:6, 7:9] = 1 << 1
+    primary = fits.PrimaryHDU()
+    hdus = [primary]
+    for name, data in (("IMAGE", image), ("MASK", mask), ("VARIANCE", variance)):
+        header = fits.Header()
+        header["EXTTYPE"] = name
+        header["INHERIT"] = True
+        header["CTYPE1A"], header["CTYPE2A"] = "LINEAR", "LINEAR"
+        header["CRPIX1A"], header["CRPIX2A"] = 1.0, 1.0
+        header["CRVAL1A"], header["CRVAL2A"] = 5.0, -3.0
+        if name == "MASK":
+            header["MP_BAD"], header["MP_SAT"] = 0, 1
+            hdu = fits.CompImageHDU(data, header=header, compression_type="GZIP_2")
+        else:
+            hdu = fits.CompImageHDU(
+                data,
+                header=header,
+                compression_type="RICE_1",
+                quantize_level=16.0,
+                quantize_method=2,
+                dither_seed=seed,
+                tile_shape=(50, 64),
+            )
+        hdus.append(hdu)
+    fits.HDUList(hdus).writeto(path)
+    with fits.open(path) as check:
+        return np.array(check[1].data), np.array(check[3].data)
+
+
+def test_preserve_quantization_keeps_compressed_tables(tmp_path) -> None:
+    path = tmp_path / "afw_compressed.fits"
+    quantized_image, quantized_variance = _write_compressed_afw_like(path)
+    masked = read_masked_image(path, preserve_quantization=True)
+    assert (masked.bbox.x.start, masked.bbox.y.start) == (5, -3)
+    np.testing.assert_array_equal(masked.image.array, quantized_image)
+    np.testing.assert_array_equal(masked.variance.array, quantized_variance)
+    assert not masked.image.array.flags.writeable
+    assert not masked.variance.array.flags.writeable
+    assert masked.mask.get("SAT").sum() == 6
+    precompressed = masked._opaque_metadata.precompressed
+    assert sorted(precompressed) == ["IMAGE", "VARIANCE"]
+    assert precompressed["IMAGE"].header["ZCMPTYPE"] == "RICE_1"
+    assert precompressed["IMAGE"].header["ZQUANTIZ"] == "SUBTRACTIVE_DITHER_2"
+    plain = read_masked_image(path)
+    assert plain.image.array.flags.writeable
+    assert not plain._opaque_metadata.precompressed

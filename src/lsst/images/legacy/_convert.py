@@ -6,7 +6,7 @@ objects with the same method names work, which is how it is tested), and
 converting *to* afw imports ``lsst.afw`` lazily, only then.
 
 The pieces reuse the per-type conversions of the package (`MaskedImage.from_legacy`,
-`Projection.from_legacy`, `Detector.from_legacy`, `PointSpreadFunction.from_legacy`,
+`Projection.from_legacy`, `Amplifier.from_legacy`, `PointSpreadFunction.from_legacy`,
 `field_from_legacy_photo_calib`, ...), and the metadata path reuses the header
 readers of this package: the afw ``VisitInfo`` is turned into the same FITS
 cards afw writes, then translated by astro-metadata-translator exactly as when
@@ -15,7 +15,7 @@ reading a file.
 
 from __future__ import annotations
 
-__all__ = ("visit_info_cards", "visit_image_from_legacy", "visit_image_to_legacy")
+__all__ = ("detector_from_legacy", "visit_info_cards", "visit_image_from_legacy", "visit_image_to_legacy")
 
 import importlib
 import math
@@ -148,6 +148,63 @@ class _DetectorIds:
         self.name = legacy_detector.getName()
 
 
+class _FrameSource:
+    """The parts of a decoded detector `camera_frame_set_ast` needs, taken from an afw Detector."""
+
+    def __init__(self, legacy_detector: Any):
+        from ._detector import LegacyTransformMap
+        from ._skywcs import ast_from_text
+
+        self.name = legacy_detector.getName()
+        self.id = legacy_detector.getId()
+        bbox = legacy_detector.getBBox()
+        self.bbox = (bbox.getMinX(), bbox.getMinY(), bbox.getMaxX(), bbox.getMaxY())
+        transform_map = legacy_detector.getTransformMap()
+        systems = {(s.getSysName(), s.getDetectorName()): s for s in transform_map}
+        focal_plane = systems.get(("FocalPlane", ""))
+        pixels = systems.get(("ActualPixels", self.name)) or systems.get(("Pixels", self.name))
+        if focal_plane is None or pixels is None:
+            raise ValueError(
+                f"The TransformMap of detector {self.name!r} lacks FocalPlane or its Pixels system."
+            )
+        edges = {}
+        for target in (pixels, systems.get(("FieldAngle", ""))):
+            if target is None:
+                continue
+            mapping = transform_map.getTransform(focal_plane, target).getMapping()
+            key = ((focal_plane.getSysName(), ""), (target.getSysName(), target.getDetectorName()))
+            edges[key] = ast_from_text(mapping.show())
+        self.transform_map = LegacyTransformMap(edges)
+
+
+def detector_from_legacy(legacy_detector: Any, *, instrument: str, visit: int | None = None) -> Any:
+    """Convert an afw ``Detector`` (duck-typed) into a `cameras.Detector`.
+
+    Amplifier raw geometry is taken as the assembled raw layout, as the
+    reference does for Exposures.  The camera frames are rebuilt from the
+    detector's TransformMap (focal plane, field angle and the detector's
+    ``ActualPixels``/``Pixels`` system) through the AST text of each mapping.
+    """
+    from .._geom import Box
+    from .._transforms import CameraFrameSet
+    from ..cameras import Amplifier, Detector, DetectorAttributes, DetectorType, Orientation
+    from ._detector import camera_frame_set_ast
+
+    attributes = DetectorAttributes(
+        name=legacy_detector.getName(),
+        id=legacy_detector.getId(),
+        type=DetectorType.from_legacy(legacy_detector.getType()),
+        serial=legacy_detector.getSerial(),
+        bbox=Box.from_legacy(legacy_detector.getBBox()),
+        orientation=Orientation.from_legacy(legacy_detector.getOrientation()),
+        pixel_size=legacy_detector.getPixelSize().getX(),
+        physical_type=legacy_detector.getPhysicalType(),
+    )
+    amplifiers = [Amplifier.from_legacy(amp, True) for amp in legacy_detector.getAmplifiers()]
+    frames = CameraFrameSet(instrument, camera_frame_set_ast(_FrameSource(legacy_detector)))
+    return Detector(attributes, amplifiers, frames, visit=visit)
+
+
 def _filter_label(legacy_filter: Any) -> Any:
     from ._visit_info import LegacyFilterLabel
 
@@ -199,7 +256,6 @@ def visit_image_from_legacy(
     from .._transforms import DetectorFrame, Projection
     from .._visit_image import VisitImage
     from ..aperture_corrections import aperture_corrections_from_legacy
-    from ..cameras import Detector
     from ..fields import field_from_legacy_photo_calib
     from ..psfs import PointSpreadFunction
     from ._reader import resolve_instrument_visit
@@ -223,9 +279,7 @@ def visit_image_from_legacy(
         header, detector=_DetectorIds(legacy_detector), filter_label=_filter_label(_call(legacy, "getFilter"))
     )
     instrument, visit = resolve_instrument_visit(header, obs_info, instrument, visit, "<in-memory Exposure>")
-    detector = Detector.from_legacy(
-        legacy_detector, instrument=instrument, visit=visit, is_raw_assembled=True
-    )
+    detector = detector_from_legacy(legacy_detector, instrument=instrument, visit=visit)
     frame = DetectorFrame(instrument=instrument, visit=visit, detector=detector.id, bbox=detector.bbox)
     projection = Projection.from_legacy(sky_wcs, frame)
     try:
