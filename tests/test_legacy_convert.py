@@ -17,8 +17,8 @@ import types
 
 import numpy as np
 import pytest
-from conftest import fixture_dir
 
+from conftest import fixture_dir
 from lsst.images.legacy._fits import LegacyFitsFile
 from lsst.images.legacy._masks import read_mask_plane_cards
 
