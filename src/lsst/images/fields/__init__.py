@@ -33,11 +33,22 @@ from ._sum import SumField
 #: Union of the concrete field classes.
 Field = ChebyshevField | ProductField | SplineField | SumField
 
-if False:  # TEMP
-    from ._models import (  # noqa: E402  (the models refer to the field classes above)
-        ChebyshevFieldSerializationModel,
-        FieldSerializationModel,
-        ProductFieldSerializationModel,
-        SplineFieldSerializationModel,
-        SumFieldSerializationModel,
-    )
+_MODEL_NAMES = frozenset(
+    {
+        "ChebyshevFieldSerializationModel",
+        "FieldSerializationModel",
+        "ProductFieldSerializationModel",
+        "SplineFieldSerializationModel",
+        "SumFieldSerializationModel",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    # The pydantic models (and the serialization package they build on) are
+    # only loaded when first used, keeping the evaluation classes light.
+    if name in _MODEL_NAMES:
+        from . import _models
+
+        return getattr(_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

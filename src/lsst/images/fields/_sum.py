@@ -91,14 +91,16 @@ class SumField(BaseField):
         return SumField(operand.multiply_constant(factor) for operand in self._operands)
 
     def serialize(self, archive: OutputArchive[Any]) -> SumFieldSerializationModel:
-        """Serialize each operand under ``operands/<index>`` and return the model."""
+        """Serialize every operand into the same archive and return the model.
+
+        Operands are not nested under their own names: arrays of several
+        operands share this field's archive path (FITS files then number the
+        repeated extension names with EXTVER), as the reference layout does.
+        """
         from ._models import SumFieldSerializationModel
 
         return SumFieldSerializationModel(
-            operands=[
-                archive.serialize_direct(f"operands/{i}", operand.serialize)
-                for i, operand in enumerate(self._operands)
-            ]
+            operands=[operand.serialize(archive) for operand in self._operands]
         )
 
     @staticmethod

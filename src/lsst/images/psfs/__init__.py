@@ -22,8 +22,19 @@ __all__ = (
 from ._base import PointSpreadFunction
 from ._gaussian import GaussianPointSpreadFunction
 from ._legacy import LegacyPointSpreadFunction
-
-if False:  # TEMP
-    from ._models import GaussianPSFSerializationModel, PiffSerializationModel, PSFExSerializationModel
 from ._piff import PiffWrapper
 from ._psfex import PSFExModel, PSFExWrapper
+
+_MODEL_NAMES = frozenset(
+    {"GaussianPSFSerializationModel", "PSFExSerializationModel", "PiffSerializationModel"}
+)
+
+
+def __getattr__(name: str) -> object:
+    # The pydantic models (and the serialization package they build on) are
+    # only loaded when first used.
+    if name in _MODEL_NAMES:
+        from . import _models
+
+        return getattr(_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
