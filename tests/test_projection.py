@@ -330,3 +330,27 @@ def test_check_projection_detects_errors(tc):
     wrong = projection.pixel_to_sky(x=x + 0.01, y=y)
     with pytest.raises(AssertionError):
         check_projection(tc, projection, XY(x, y), wrong, FRAME)
+
+
+# --- sky circles --------------------------------------------------------------------------------------------
+
+
+def test_box_from_sky_circle():
+    from lsst.images import Image, NoOverlapError
+
+    projection = Projection.from_fits_wcs(_builder_wcs(True), FRAME)
+    center = projection.pixel_to_sky(x=1000.0, y=2000.0)
+    radius = 30 * u.arcsec
+    box = Box.from_sky_circle(center, radius, projection)
+    # Every pixel centre within the circle is inside the box, and the box is not much bigger.
+    x, y = box.dilated_by(3).meshgrid()
+    inside = projection.pixel_to_sky(x=x, y=y).separation(center) < radius
+    assert np.all(box.contains(x=x[inside], y=y[inside]))
+    assert abs(box.x.size - 2 * 30 / 0.198) < 4 and abs(box.y.size - 2 * 30 / 0.198) < 4
+    image = Image(0.0, bbox=Box.factory[1900:2100, 900:1020], projection=projection)
+    assert image.bbox_from_sky_circle(center, radius) == box.intersection(image.bbox)
+    far = projection.pixel_to_sky(x=3000.0, y=100.0)
+    with pytest.raises(NoOverlapError):
+        image.bbox_from_sky_circle(far, radius)
+    with pytest.raises(ValueError):
+        Box.from_sky_circle(center, 0 * u.arcsec, projection)

@@ -115,6 +115,12 @@ class GeneralizedImage(ABC):
         info = self._butler_info
         return None if info is None else getattr(info, "provenance", None)
 
+    def bbox_from_sky_circle(self, center: Any, radius: Any) -> Box:
+        """Part of this image's bbox covering a sky circle (`NoOverlapError` if none; needs a projection)."""
+        if self.projection is None:
+            raise ValueError("This image has no projection.")
+        return self.bbox.intersection(Box.from_sky_circle(center, radius, self.projection))
+
     @property
     def astropy_wcs(self) -> ProjectionAstropyView | None:
         """APE-14 WCS view of the projection in local (array) pixel coordinates, or `None`."""

@@ -529,6 +529,13 @@ class Box:
         origin = YX(0, 0) if start is None else _as_yx_pair(start, "start")
         return cls(Interval.from_size(size.y, origin.y), Interval.from_size(size.x, origin.x))
 
+    @staticmethod
+    def from_sky_circle(center: Any, radius: Any, projection: Any) -> Box:
+        """Smallest box whose pixels cover a sky circle (SkyCoord centre, angular radius) in a projection."""
+        from ._transforms._sky_circle import box_from_sky_circle
+
+        return box_from_sky_circle(center, radius, projection)
+
     @classmethod
     def from_legacy(cls, legacy: Any) -> Box:
         """Build from an ``lsst.geom.Box2I`` (inclusive maxima become exclusive stops)."""
