@@ -9,8 +9,8 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import fixture_dir, load_manifest
 
+from conftest import fixture_dir, load_manifest
 from lsst.images.legacy._errors import ArchiveReadError
 from lsst.images.legacy._fits import LegacyFitsFile
 from lsst.images.legacy._psf import gaussian_kernel_image
@@ -131,3 +131,63 @@ def test_piff_without_extra_is_a_clear_error(monkeypatch) -> None:
     with LegacyFitsFile(fixture_dir("legacy") / entry["name"]) as lf:
         with pytest.raises(ArchiveReadError, match="piff"):
             lf.archive.get(1)
+
+
+def _table(columns: dict, header_cards: dict | None = None):
+    from astropy.io import fits
+
+    cols = []
+    for name, (fmt, values) in columns.items():
+        cols.append(fits.Column(name=name, format=fmt, array=values))
+    hdu = fits.BinTableHDU.from_columns(cols)
+    for key, value in (header_cards or {}).items():
+        hdu.header[key] = value
+    return hdu
+
+
+def test_psfex_parameters_decode_to_a_numpy_model() -> None:
+    from lsst.images import Box
+    from lsst.images.legacy._archive import Catalog
+    from lsst.images.legacy._psf import decode_psfex_psf, to_psf
+    from lsst.images.psfs import PSFExWrapper
+
+    size = (9, 9, 3)  # width, height, components (1, x, y for degree 1)
+    yy, xx = np.mgrid[-4:5, -4:5]
+    blob = np.exp(-(xx**2 + yy**2) / 4.0)
+    comps = np.zeros((3, 9, 9), dtype=np.float32)
+    comps[0] = blob
+    comps[1] = 0.1 * blob * xx  # x-dependent asymmetry
+    summary = _table(
+        {
+            "averagePosition_x": ("D", [100.0]),
+            "averagePosition_y": ("D", [200.0]),
+            "_pixstep": ("E", [1.0]),
+        }
+    )
+    model = _table(
+        {
+            "group": ("2J", [[1, 1]]),
+            "degree": ("1J", [1]),
+            "basis": ("1D", [0.0]),
+            "coeff": ("1D", [0.0]),
+            "_size": ("3J", [list(size)]),
+            "_comp": (f"{comps.size}E", [comps.ravel()]),
+            "_context_first": ("2D", [[100.0, 200.0]]),
+            "_context_second": ("2D", [[50.0, 50.0]]),
+        }
+    )
+    legacy = decode_psfex_psf(
+        None, [Catalog(summary.data, summary.header), Catalog(model.data, model.header)]
+    )
+    assert legacy.group == [0, 0]
+    assert legacy.parameters.shape == (3, 9, 9)
+    np.testing.assert_array_equal(legacy.parameters[1], comps[1])
+    psf = to_psf(legacy, Box.factory[0:400, 0:200])
+    assert isinstance(psf, PSFExWrapper)
+    at_center = psf.compute_kernel_image(x=100.0, y=200.0).array
+    assert at_center.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(
+        at_center, at_center[:, ::-1], atol=1e-12
+    )  # x term vanishes at the context offset
+    off_center = psf.compute_kernel_image(x=150.0, y=200.0).array
+    assert not np.allclose(off_center, off_center[:, ::-1])

@@ -7,7 +7,10 @@ Supported without the LSST stack:
 * ``PiffPsf`` → `PiffWrapper`, unpickled through the allow-list unpickler of
   :mod:`._unpickle` (needs the optional ``piff`` extra).
 
-Anything else (PSFEx, PcaPsf, CoaddPsf, ...) raises
+* ``PsfexPsf`` → `PSFExWrapper` around a numpy `PSFExModel` built from the
+  stored parameters.
+
+Anything else (PcaPsf, CoaddPsf, DoubleGaussianPsf, ...) raises
 `UnsupportedLegacyObjectError`; the Exposure reader stores that error and
 raises it only when the PSF is accessed.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 __all__ = (
     "LegacyGaussianPsf",
     "LegacyPiffPsf",
+    "LegacyPsfexPsf",
     "decode_double_gaussian_psf",
     "decode_gaussian_psf",
     "decode_piff_psf",
@@ -98,10 +102,75 @@ def decode_double_gaussian_psf(archive: LegacyArchive, catalogs: list[Catalog]) 
     )
 
 
-def decode_psfex_psf(archive: LegacyArchive, catalogs: list[Catalog]) -> Any:
-    """Archive factory for ``PsfexPsf``: evaluating it needs lsst.meas.extensions.psfex."""
-    raise UnsupportedLegacyObjectError(
-        "PsfexPsf models cannot be evaluated without lsst.meas.extensions.psfex, which is not available."
+@dataclasses.dataclass
+class LegacyPsfexPsf:
+    """The stored parameters of a meas_extensions_psfex ``PsfexPsf``.
+
+    Attributes
+    ----------
+    average_x, average_y
+        Average position of the stars the model was fit to.
+    pixel_step
+        Size of a component-grid sample in image pixels.
+    group, degree
+        0-based polynomial group of each context dimension, and each group's degree.
+    basis, coeff
+        PSFEx basis and coefficient vectors (kept for serialization).
+    parameters
+        Component images, shape ``(n_components, height, width)``.
+    context
+        ``(2, n_dim)`` context offsets (first row) and scales (second row).
+    """
+
+    average_x: float
+    average_y: float
+    pixel_step: float
+    group: list[int]
+    degree: list[int]
+    basis: list[float]
+    coeff: list[float]
+    parameters: np.ndarray
+    context: np.ndarray
+
+
+def decode_psfex_psf(archive: LegacyArchive, catalogs: list[Catalog]) -> LegacyPsfexPsf:
+    """Archive factory for ``PsfexPsf``: the polynomial model's parameters.
+
+    The component images (``_comp``) are stored flattened with the x axis
+    varying fastest, then y, then the component index, with the three sizes
+    in ``_size``.  afw stores the PSFEx group numbers already 0-based.
+    """
+    if len(catalogs) < 2:
+        raise LegacyFormatError("PsfexPsf needs two catalogs (summary and model).")
+    summary, model = catalogs
+    size = [int(v) for v in model.array("_size").ravel()]
+    components = model.array("_comp").astype(np.float64).ravel()
+    if len(size) < 2:
+        raise LegacyFormatError(f"PsfexPsf component sizes {size} are not at least 2-d.")
+    width, height = size[0], size[1]
+    n_components = int(np.prod(size[2:])) if len(size) > 2 else 1
+    if components.size != width * height * n_components:
+        raise LegacyFormatError(
+            f"PsfexPsf has {components.size} component values for sizes {size} "
+            f"({width * height * n_components} expected)."
+        )
+    group = [int(g) for g in model.array("group").ravel()]
+    if group and min(group) >= 1:
+        group = [g - 1 for g in group]
+    context = np.array(
+        [model.array("_context_first").ravel(), model.array("_context_second").ravel()], dtype=np.float64
+    )
+    average = summary.point("averagePosition")
+    return LegacyPsfexPsf(
+        average_x=average[0],
+        average_y=average[1],
+        pixel_step=float(summary.scalar("_pixstep")),
+        group=group,
+        degree=[int(d) for d in model.array("degree").ravel()],
+        basis=[float(b) for b in model.array("basis").ravel()],
+        coeff=[float(c) for c in model.array("coeff").ravel()],
+        parameters=components.reshape(n_components, height, width),
+        context=context,
     )
 
 
@@ -180,6 +249,24 @@ def to_psf(legacy: Any, bounds: Any) -> Any:
                 "(odd square stamps only)."
             )
         return GaussianPointSpreadFunction(legacy.sigma, bounds, legacy.width)
+    if isinstance(legacy, LegacyPsfexPsf):
+        from ..psfs import PSFExModel, PSFExWrapper
+
+        try:
+            model = PSFExModel(
+                average_x=legacy.average_x,
+                average_y=legacy.average_y,
+                pixel_step=legacy.pixel_step,
+                group=legacy.group,
+                degree=legacy.degree,
+                basis=legacy.basis,
+                coeff=legacy.coeff,
+                parameters=legacy.parameters,
+                context=legacy.context,
+            )
+        except ValueError as err:
+            raise UnsupportedLegacyObjectError(f"PsfexPsf model cannot be evaluated: {err}") from err
+        return PSFExWrapper(model, bounds)
     if isinstance(legacy, LegacyPiffPsf):
         from ..psfs import PiffWrapper
 
