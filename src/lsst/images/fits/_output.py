@@ -693,7 +693,8 @@ def write(
     ) as archive:
         tree = obj.serialize(archive)
         if metadata:
-            tree.metadata.update(metadata)
+            # A new dict: the tree's metadata may be the object's own dict.
+            tree.metadata = {**tree.metadata, **metadata}
         if butler_info is not None:
             tree.butler_info = butler_info
         if layout == "4300":
