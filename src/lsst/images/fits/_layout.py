@@ -167,8 +167,8 @@ def _summary_stats(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     body = {k: v for k, v in node.items() if k != "version"}
-    for suffix in ("e1", "e2", "ex"):
-        for n in range(1, 5):
+    for n in range(1, 5):
+        for suffix in ("e1", "e2", "ex"):
             body.setdefault(f"psfTE{n}{suffix}", float("nan"))
     return _stamp("observation_summary_stats", body)
 
