@@ -14,7 +14,6 @@ from __future__ import annotations
 __all__ = ("add_parser", "parse_bbox", "run", "sky_box")
 
 import argparse
-import math
 import re
 from typing import Any
 
@@ -93,47 +92,27 @@ def _origin_and_shape(tree: dict[str, Any], name: str) -> tuple[list[int], list[
 
 
 def sky_box(path: str, cls: type, full: Any, ra: float, dec: float, radius_arcsec: float) -> Any:
-    """Return the pixel box (clipped to the image bbox ``full``) containing a sky circle."""
+    """Return the pixel box (clipped to the image bbox ``full``) covering a sky circle."""
     import astropy.units as u
     from astropy.coordinates import SkyCoord
 
     from .. import fits
-    from .._geom import Box, Interval
+    from .._geom import Box, Interval, NoOverlapError
 
+    # A one-pixel read is the cheapest way to get the projection of any stored class.
     corner = Box(Interval(full.y.start, full.y.start + 1), Interval(full.x.start, full.x.start + 1))
     obj = fits.read(cls, path, bbox=corner).deserialized
     projection = getattr(obj, "projection", None)
     if projection is None:
         raise ValueError(f"{path}: the object has no projection, so --ra/--dec cannot be converted to pixels")
-    sky = SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
-    xy = projection.sky_to_pixel(sky)
-    x, y = float(xy.x), float(xy.y)
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError(f"({ra}, {dec}) does not map to a pixel position in {path}")
-    # Pixel scale from the projection itself, by stepping one pixel in x and y.
-    centre = projection.pixel_to_sky(x=x, y=y)
-    step_x = centre.separation(projection.pixel_to_sky(x=x + 1.0, y=y)).to_value(u.arcsec)
-    step_y = centre.separation(projection.pixel_to_sky(x=x, y=y + 1.0)).to_value(u.arcsec)
-    scale = min(step_x, step_y)
-    r = radius_arcsec / scale
-    if not _overlaps(y, x, r, full):
+    centre = SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
+    circle = Box.from_sky_circle(centre, radius_arcsec * u.arcsec, projection)
+    try:
+        return full.intersection(circle)
+    except NoOverlapError:
         raise ValueError(
-            f"circle of {radius_arcsec} arcsec around ({ra}, {dec}) (pixel x={x:.1f}, y={y:.1f}) "
-            f"does not overlap the image bbox {full}"
-        )
-    return Box(
-        Interval(max(math.floor(y - r), full.y.start), min(math.ceil(y + r) + 1, full.y.stop)),
-        Interval(max(math.floor(x - r), full.x.start), min(math.ceil(x + r) + 1, full.x.stop)),
-    )
-
-
-def _overlaps(y: float, x: float, r: float, full: Any) -> bool:
-    return (
-        math.ceil(y + r) + 1 > full.y.start
-        and math.floor(y - r) < full.y.stop
-        and math.ceil(x + r) + 1 > full.x.start
-        and math.floor(x - r) < full.x.stop
-    )
+            f"the circle of {radius_arcsec} arcsec around ({ra}, {dec}) misses the image bbox {full}"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
