@@ -326,3 +326,44 @@ def test_preserve_quantization_keeps_compressed_tables(tmp_path) -> None:
     plain = read_masked_image(path)
     assert plain.image.array.flags.writeable
     assert not plain._opaque_metadata.precompressed
+
+
+def test_empty_planes_are_a_clear_error(tmp_path) -> None:
+    from astropy.io import fits
+
+    from lsst.images.legacy import LegacyFormatError
+
+    hdus = [fits.PrimaryHDU()]
+    for name in ("IMAGE", "MASK", "VARIANCE"):
+        hdu = fits.ImageHDU()
+        hdu.header["EXTTYPE"] = name
+        hdus.append(hdu)
+    path = tmp_path / "empty.fits"
+    fits.HDUList(hdus).writeto(path)
+    with pytest.raises(LegacyFormatError, match="empty"):
+        read_masked_image(path)
+    with pytest.raises(LegacyFormatError, match="empty"):
+        read_image(path, ext="IMAGE")
+
+
+def test_opaque_primary_header_drops_archive_bookkeeping() -> None:
+    pytest.importorskip("lsst.images.fits")
+    from lsst.images.fits import ExtensionKey
+
+    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "obs_base__calexp.fits")
+    masked = read_masked_image(_path(entry))
+    primary = masked._opaque_metadata.headers[ExtensionKey()]
+    kept = set(entry["reference_2100"]["MaskedImage.read_legacy()"]["opaque_primary_keys"])
+    for key in ("TELESCOP", "FILTER01", "EXPTIME", "DATE-AVG", "BORE-RA", "MAGZERO"):
+        assert key in kept and key in primary
+    for key in (
+        "AR_HDU",
+        "SKYWCS_ID",
+        "ARCHIVE_ID_PSF",
+        "PSF_ID",
+        "ARCHIVE_ID_SUMMARY_STATS",
+        "SUMMARY_STATS_ID",
+    ):
+        assert key not in primary
+    for plane in ("IMAGE", "MASK", "VARIANCE"):
+        assert len(masked._opaque_metadata.headers[ExtensionKey(plane)]) == 0

@@ -385,6 +385,32 @@ def read_masked_image(
         return result
 
 
+#: afw component keys whose archive ids are meaningless once the archive is gone.
+_COMPONENT_KEYS = (
+    "SKYWCS",
+    "WCS",
+    "PSF",
+    "PHOTOCALIB",
+    "DETECTOR",
+    "VALID_POLYGON",
+    "AP_CORR_MAP",
+    "COADD_INPUTS",
+    "TRANSMISSION_CURVE",
+    "FILTER",
+    "SUMMARY_STATS",
+    "VISIT_INFO",
+)
+
+
+def _strip_archive_ids(header: astropy.io.fits.Header) -> None:
+    """Remove ``AR_HDU`` and every ``<KEY>_ID`` / ``ARCHIVE_ID_<KEY>`` card (they index the old archive)."""
+    header.remove("AR_HDU", ignore_missing=True, remove_all=True)
+    for key in list(header.keys()):
+        upper = key.upper()
+        if upper.startswith("ARCHIVE_ID_") or (upper.endswith("_ID") and upper[:-3] in _COMPONENT_KEYS):
+            header.remove(key, ignore_missing=True, remove_all=True)
+
+
 def _attach_opaque(obj: Any, reader: _LegacyImageFile, lf: LegacyFitsFile) -> None:
     if reader.opaque is None:
         return
@@ -392,6 +418,7 @@ def _attach_opaque(obj: Any, reader: _LegacyImageFile, lf: LegacyFitsFile) -> No
 
     if ExtensionKey() not in reader.opaque.headers:
         reader.opaque.extract_legacy_primary_header(lf.primary_header)
+    _strip_archive_ids(reader.opaque.headers[ExtensionKey()])
     obj._opaque_metadata = reader.opaque
 
 
