@@ -29,6 +29,7 @@ from ..serialization import (
     ArchiveTree,
     ArrayReferenceModel,
     ButlerInfo,
+    InlineArrayModel,
     MetadataValue,
     NestedOutputArchive,
     NumberType,
@@ -264,7 +265,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         *,
         name: str | None = None,
         update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
-    ) -> ArrayReferenceModel:
+    ) -> ArrayReferenceModel | InlineArrayModel:
         """Store ``array`` as an image HDU named after its archive path and return its reference."""
         from astropy.io import fits
 
@@ -277,6 +278,9 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         if array.dtype == np.bool_:
             raise TypeError(f"cannot write boolean array {name!r} to FITS; convert it to an integer type")
         datatype = NumberType.from_numpy(array.dtype)
+        if self._layout == "4300" and name.lower().endswith("/data") and array.size <= 64:
+            # 4300 stores small field data (spline knots) inline in the JSON (FORMAT.md §9.5).
+            return InlineArrayModel(data=array.tolist(), datatype=datatype)
         key = self._next_key(name)
         header = fits.Header()
         precompressed = None
