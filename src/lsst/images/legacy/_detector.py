@@ -309,7 +309,9 @@ def _raw_geometry(amp: LegacyAmplifier) -> Any:
         amp.raw_horizontal_overscan_bbox,
         amp.raw_vertical_overscan_bbox,
     )
-    if not amp.has_raw_info or any(_is_empty(b) for b in required):
+    # Modern afw writes ``hasrawinfo = False`` even though the raw boxes are filled in, so the
+    # geometry is kept whenever the boxes it needs are non-empty.
+    if any(_is_empty(b) for b in required):
         return None
     return AmplifierRawGeometry(
         bbox=_box(amp.raw_bbox),
