@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from conftest import fixture_dir, load_manifest
 
 VISIT = 904010
@@ -49,7 +50,9 @@ def test_calexp_converts_to_the_same_visit_image(tmp_path) -> None:
     assert back.obs_info == original.obs_info
     assert back.summary_stats == original.summary_stats
     assert back.psf == original.psf
-    assert back.photometric_scaling.coefficients.tolist() == original.photometric_scaling.coefficients.tolist()
+    np.testing.assert_array_equal(
+        back.photometric_scaling.coefficients, original.photometric_scaling.coefficients
+    )
     assert back.photometric_scaling.unit == original.photometric_scaling.unit
     assert sorted(back.aperture_corrections) == sorted(original.aperture_corrections)
     for name, field in original.aperture_corrections.items():
