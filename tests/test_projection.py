@@ -354,3 +354,32 @@ def test_box_from_sky_circle():
         image.bbox_from_sky_circle(far, radius)
     with pytest.raises(ValueError):
         Box.from_sky_circle(center, 0 * u.arcsec, projection)
+
+
+@pytest.mark.parametrize("fixture_set,name", _fixture_cases())
+def test_as_fits_wcs_matches_fixture_header_cards(fixture_set, name):
+    """The FITS WCS written for the image's bbox has exactly the reference library's header values."""
+    expected = load_manifest(fixture_set)["files"][name]["expect"]
+    tree = json.loads((fixture_dir(fixture_set) / f"{name}.tree.json").read_text())
+    transform = (tree.get("projection") or tree.get("sky_projection"))["pixel_to_sky"]
+    projection = Projection.from_ast_frame_set(
+        _ast_utils.ast_from_text(transform["mappings"][0]["ast"]), DetectorFrame(**transform["frames"][0])
+    )
+    (y0, y1), (x0, x1) = expected["bbox"]["y"], expected["bbox"]["x"]
+    cards = projection.as_fits_wcs(Box.factory[y0:y1, x0:x1]).to_header(relax=True)
+    with fits.open(fixture_dir(fixture_set) / f"{name}.fits") as hdus, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        header = hdus["IMAGE"].header
+        assert {key: cards[key] for key in cards} == {key: header.get(key) for key in cards}
+
+
+def test_as_fits_wcs_from_plain_mapping():
+    """A transform whose mapping is not a FrameSet is still written (the linear part is fitted)."""
+    projection = Projection.from_fits_wcs(_builder_wcs(False), FRAME)
+    mapping = _ast_utils.simplified_mapping(projection.pixel_to_sky_transform._ast)
+    plain = Transform(FRAME, ICRS, mapping).as_projection()
+    wcs = plain.as_fits_wcs(Box.factory[10:20, 30:50])
+    assert wcs is not None
+    x, y = np.array([0.0, 19.0]), np.array([0.0, 9.0])
+    expected = projection.pixel_to_sky(x=x + 30, y=y + 10)
+    assert np.max(wcs.pixel_to_world(x, y).separation(expected).arcsec) < 1e-6

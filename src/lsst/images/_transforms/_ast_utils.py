@@ -141,7 +141,7 @@ def frame_set_to_fits_header(frame_set: Ast.FrameSet, *, tolerance: float = 1e-4
         The header cards as 80-character strings, or `None` if the mapping
         cannot be represented in FITS-WCS.
     """
-    channel = Ast.FitsChan(None, None, f"Encoding=FITS-WCS,FitsTol={tolerance!r}")
+    channel = Ast.FitsChan(None, None, f"Encoding=FITS-WCS,CDMatrix=1,FitsTol={tolerance!r}")
     if channel.write(frame_set) != 1:
         return None
     channel.clear("Card")

@@ -105,19 +105,29 @@ def mapping_to_fits_wcs(
     from astropy.io import fits
 
     x0, y0 = (0, 0) if bbox is None else (bbox.x.start, bbox.y.start)
-    pixel_to_world = _ast_utils.simplified_mapping(mapping)
-    grid_to_world = Ast.CmpMap(Ast.ShiftMap([x0 - 1.0, y0 - 1.0]), pixel_to_world, True).simplify()
-    out = Ast.FrameSet(Ast.Frame(2, "Domain=GRID"))
-    out.addframe(Ast.BASE, grid_to_world, Ast.SkyFrame("System=ICRS") if sky else Ast.Frame(2))
+    if isinstance(mapping, Ast.FrameSet) and isinstance(mapping.getframe(Ast.CURRENT), Ast.SkyFrame):
+        # Keep the whole FrameSet: when it has an IWC frame (one read from FITS does), AST takes
+        # the linear part from it exactly instead of fitting it, so the cards round-trip exactly.
+        out = mapping.copy()
+        current = out.Current
+        out.addframe(Ast.BASE, Ast.ShiftMap([1.0 - x0, 1.0 - y0]), Ast.Frame(2, "Domain=GRID"))
+        out.Base = out.Current
+        out.Current = current
+    else:
+        pixel_to_world = _ast_utils.simplified_mapping(mapping)
+        grid_to_world = Ast.CmpMap(Ast.ShiftMap([x0 - 1.0, y0 - 1.0]), pixel_to_world, True).simplify()
+        out = Ast.FrameSet(Ast.Frame(2, "Domain=GRID"))
+        out.addframe(Ast.BASE, grid_to_world, Ast.SkyFrame("System=ICRS") if sky else Ast.Frame(2))
     cards = _ast_utils.frame_set_to_fits_header(out)
     if cards is None:
         return None
     header = fits.Header.fromstring("".join(card.ljust(80) for card in cards))
     wcs = astropy.wcs.WCS(header)
-    cd = wcs.wcs.get_pc() * wcs.wcs.cdelt[:, None]
-    wcs.wcs.pc = cd
-    wcs.wcs.cdelt = [1.0, 1.0]
-    wcs.wcs.set()
+    if not wcs.wcs.has_cd():
+        cd = wcs.wcs.get_pc() * wcs.wcs.cdelt[:, None]
+        wcs.wcs.pc = cd
+        wcs.wcs.cdelt = [1.0, 1.0]
+        wcs.wcs.set()
     if bbox is not None:
         wcs.pixel_shape = (bbox.x.size, bbox.y.size)
     return wcs
