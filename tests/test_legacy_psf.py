@@ -191,3 +191,24 @@ def test_psfex_parameters_decode_to_a_numpy_model() -> None:
     )  # x term vanishes at the context offset
     off_center = psf.compute_kernel_image(x=150.0, y=200.0).array
     assert not np.allclose(off_center, off_center[:, ::-1])
+
+
+def test_piff_psf_converts_to_piff_wrapper() -> None:
+    pytest.importorskip("piff")
+    pytest.importorskip("galsim")
+    from lsst.images import Box
+    from lsst.images.legacy._psf import to_psf
+    from lsst.images.psfs import PiffWrapper
+
+    entry = _entry("meas_extensions_piff__exp.fits")
+    points = entry["decoded"]["psf"]["pure_python_evaluation"]["result"]["points"]
+    with LegacyFitsFile(fixture_dir("legacy") / entry["name"]) as lf:
+        psf = to_psf(lf.archive.get(1), Box.factory[0:301, 0:110])
+    assert isinstance(psf, PiffWrapper)
+    for key, (x, y) in (("0_0", (0.0, 0.0)), ("10_100", (10.0, 100.0))):
+        stellar = psf.compute_stellar_image(x=x, y=y)
+        with LegacyFitsFile(fixture_dir("legacy") / f"meas_extensions_piff__psfIm_{key}.fits") as ref:
+            afw_image = ref.read_plane(0)
+        assert (stellar.bbox.x.start, stellar.bbox.y.start) == (afw_image.x0, afw_image.y0)
+        tolerance = max(points[key]["max_abs_diff_vs_piff_draw"], 1e-16) * 4
+        assert np.abs(stellar.array - afw_image.array).max() <= tolerance
