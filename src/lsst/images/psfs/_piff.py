@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = ("PiffWrapper", "read_piff_psf", "write_piff_psf")
 
 import contextlib
+import copy
 from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -141,19 +142,71 @@ class _PiffReader:
         yield _PiffReader(self._archive, child, self.get_full_name(name))
 
 
+def _quiet_logger() -> Any:
+    """A logger object with the extra levels Piff calls (``verbose``), discarding everything."""
+    piff, _ = _import_piff()
+    return piff.setup_logger(verbose=0)
+
+
+#: Attributes that Piff's writer needs but that PSFs pickled by older Piff
+#: versions lack, with neutral values (they only describe the fit history).
+_MISSING_FIT_STATE = {"niter": 0, "set_center": False}
+
+
+def _writable_copy(piff_psf: Any) -> Any:
+    """Return a shallow copy of a Piff PSF that Piff's own writer can handle.
+
+    Rubin's Piff PSFs (e.g. unpickled from afw files) keep their fit stars
+    without pixel data and may come from an older Piff version; the copy
+    gets pixel-less target stars at the same positions, its outlier rejector
+    wrapped in the list newer Piff expects, and neutral fit-history values
+    where they are missing.  The caller's object is never modified.
+    """
+    piff, _ = _import_piff()
+    clone = copy.copy(piff_psf)
+    stars = list(getattr(piff_psf, "stars", []) or [])
+    if stars and not all(hasattr(star.data, "image") for star in stars):
+        scale = None
+        wcs = getattr(piff_psf, "wcs", None) or {}
+        if len(wcs) == 1:
+            scale = getattr(next(iter(wcs.values())), "scale", None)
+        targets = []
+        for star in stars:
+            properties = dict(star.data.properties)
+            target = piff.Star.makeTarget(
+                x=star.image_pos.x,
+                y=star.image_pos.y,
+                u=properties.get("u"),
+                v=properties.get("v"),
+                scale=scale,
+                stamp_size=1,
+            )
+            targets.append(target.withProperties(is_flagged=star.is_flagged, is_reserve=star.is_reserve))
+        clone.stars = targets
+    outliers = getattr(clone, "outliers", None)
+    if outliers is not None and not isinstance(outliers, list):
+        clone.outliers = [outliers]
+    for name, value in _MISSING_FIT_STATE.items():
+        if not hasattr(clone, name):
+            setattr(clone, name, value)
+    return clone
+
+
 def write_piff_psf(piff_psf: Any, archive: OutputArchive[Any]) -> PiffObjectModel:
     """Record a Piff PSF through Piff's writer interface."""
     from ._models import PiffObjectModel
 
+    _import_piff()
     model = PiffObjectModel()
-    piff_psf._write(_PiffWriter(archive, model), _ROOT_NAME, logger=None)
+    clone = _writable_copy(piff_psf)
+    clone._write(_PiffWriter(archive, model), _ROOT_NAME, logger=_quiet_logger())
     return model
 
 
 def read_piff_psf(model: PiffObjectModel, archive: InputArchive[Any]) -> Any:
     """Rebuild a Piff PSF through Piff's reader interface (no unpickling)."""
     piff, _ = _import_piff()
-    return piff.PSF._read(_PiffReader(archive, model), _ROOT_NAME, logger=None)
+    return piff.PSF._read(_PiffReader(archive, model), _ROOT_NAME, logger=_quiet_logger())
 
 
 class PiffWrapper(PointSpreadFunction):
