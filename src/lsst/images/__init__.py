@@ -24,7 +24,7 @@ from ._polygon import *  # noqa: F403
 
 # --- visit image components ---------------------------------------------------
 # from ._backgrounds import *  # noqa: F403
-# from ._observation_summary_stats import *  # noqa: F403
+from ._observation_summary_stats import *  # noqa: F403
 # from ._visit_image import *  # noqa: F403
 
 # --- subpackages imported as a side effect ------------------------------------
