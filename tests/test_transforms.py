@@ -235,3 +235,102 @@ def test_camera_frame_set_transforms(camera, tc):
     composed = to_focal.then(frames[frames.focal_plane(), frames.field_angle()])
     check_transform(tc, composed, (x, y), angles, detector, frames.field_angle(), in_atol=1e-7 * u.pix)
     assert np.all(np.abs(angles.x) < 0.1)  # LSSTCam field of view is a few degrees
+
+
+class _Sys:
+    def __init__(self, name, detector=""):
+        self._name, self._detector = name, detector
+
+    def getSysName(self):  # noqa: N802
+        return self._name
+
+    def getDetectorName(self):  # noqa: N802
+        return self._detector
+
+
+class _Shown:
+    def __init__(self, text):
+        self._text = text
+
+    def show(self):
+        return self._text
+
+
+class _LegacyTransform:
+    def __init__(self, text):
+        self._text = text
+
+    def getMapping(self):  # noqa: N802
+        return _Shown(self._text)
+
+
+class _LegacyBox:
+    def getMinX(self):  # noqa: N802
+        return 0
+
+    def getMinY(self):  # noqa: N802
+        return 0
+
+    def getMaxX(self):  # noqa: N802
+        return 4095
+
+    def getMaxY(self):  # noqa: N802
+        return 4003
+
+
+class _LegacyDetector:
+    def getName(self):  # noqa: N802
+        return "R21_S11"
+
+    def getId(self):  # noqa: N802
+        return 85
+
+    def getBBox(self):  # noqa: N802
+        return _LegacyBox()
+
+
+class _LegacyCamera:
+    """Just enough of the afw Camera API, backed by the fixture's camera frame set."""
+
+    def __init__(self, frames):
+        self._frames = frames
+        self._systems = [_Sys("FocalPlane"), _Sys("FieldAngle"), _Sys("Pixels", "R21_S11")]
+
+    def getName(self):  # noqa: N802
+        return "LSSTCam"
+
+    def __iter__(self):
+        return iter([_LegacyDetector()])
+
+    def getTransformMap(self):  # noqa: N802
+        return _LegacyTransformMap(self._frames, self._systems)
+
+
+class _LegacyTransformMap:
+    def __init__(self, frames, systems):
+        self._frames = frames
+        self._systems = systems
+
+    def __iter__(self):
+        return iter(self._systems)
+
+    def getTransform(self, source, target):  # noqa: N802
+        targets = {"FieldAngle": self._frames.field_angle(), "Pixels": self._frames.detector(85)}
+        transform = self._frames[self._frames.focal_plane(), targets[target.getSysName()]]
+        return _LegacyTransform(transform.show())
+
+
+def test_camera_frame_set_from_legacy(camera):
+    frames, _ = camera
+    converted = CameraFrameSet.from_legacy(_LegacyCamera(frames))
+    assert converted.instrument == "LSSTCam"
+    detector = converted.detector(85)
+    assert detector == frames.detector(85)
+    x, y = np.array([0.0, 2047.5, 4095.0]), np.array([0.0, 2001.5, 4003.0])
+    for target in (converted.focal_plane(), converted.field_angle()):
+        np.testing.assert_allclose(
+            converted[detector, target].apply_forward(x=x, y=y),
+            frames[detector, target].apply_forward(x=x, y=y),
+            rtol=0,
+            atol=1e-12,
+        )

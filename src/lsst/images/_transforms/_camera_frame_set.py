@@ -30,6 +30,13 @@ def _detector_ident(detector: int) -> str:
     return f"DETECTOR_{detector:03d}"
 
 
+def _make_frame(ident: str, title: str, unit: str) -> Ast.Frame:
+    """A 2-d AST frame with the camera-frame-set conventions (Ident, Title, x/y labels, unit)."""
+    frame = Ast.Frame(2)
+    frame.set(f"Ident={ident},Title={title},Label(1)=x,Label(2)=y,Unit(1)={unit},Unit(2)={unit}")
+    return frame
+
+
 class CameraFrameSet(FrameSet):
     """Transforms between the frames of one camera.
 
@@ -60,10 +67,45 @@ class CameraFrameSet(FrameSet):
 
     @classmethod
     def from_legacy(cls, camera: Any) -> CameraFrameSet:
-        """Build from an afw ``Camera`` (needs the legacy LSST stack)."""
-        raise NotImplementedError(
-            "Converting an afw Camera needs the legacy LSST stack (lsst.afw), which is not available."
-        )
+        """Build from an afw ``Camera`` (or anything with its iteration/``getTransformMap`` API).
+
+        The AST mappings are copied through their text form, so no afw or
+        astshim import is needed; the instrument name comes from
+        ``camera.getName()`` when available.
+        """
+        transform_map = camera.getTransformMap()
+        systems = {(s.getSysName(), s.getDetectorName()): s for s in transform_map}
+        focal_plane = systems.get(("FocalPlane", ""))
+        if focal_plane is None:
+            raise FrameLookupError("The legacy camera's transform map has no FocalPlane system.")
+
+        def mapping_to(target: Any) -> Ast.Mapping:
+            legacy = transform_map.getTransform(focal_plane, target).getMapping()
+            return _ast_utils.ast_from_text(legacy.show())
+
+        frame_set = Ast.FrameSet(_make_frame(_FOCAL_PLANE, "Focal Plane Coordinates", "mm"))
+        field_angle = systems.get(("FieldAngle", ""))
+        if field_angle is not None:
+            frame_set.addframe(
+                1, mapping_to(field_angle), _make_frame(_FIELD_ANGLE, "Field Angle Coordinates", "rad")
+            )
+        for detector in camera:
+            name = detector.getName()
+            pixels = systems.get(("ActualPixels", name)) or systems.get(("Pixels", name))
+            if pixels is None:
+                raise FrameLookupError(f"The legacy camera's transform map has no pixel system for {name!r}.")
+            frame = _make_frame(
+                _detector_ident(detector.getId()), f"Pixel Coordinates (Detector {detector.getId()})", "pix"
+            )
+            bbox = detector.getBBox()
+            frame.set(
+                f"Bottom(1)={bbox.getMinX()},Top(1)={bbox.getMaxX()},"
+                f"Bottom(2)={bbox.getMinY()},Top(2)={bbox.getMaxY()}"
+            )
+            frame_set.addframe(1, mapping_to(pixels), frame)
+        frame_set.Base = 1
+        name_getter = getattr(camera, "getName", None)
+        return cls(name_getter() if name_getter is not None else "", frame_set)
 
     @property
     def instrument(self) -> str:
