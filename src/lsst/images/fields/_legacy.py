@@ -130,10 +130,22 @@ def field_from_legacy_photo_calib(
 
 
 def _is_constant(legacy_photo_calib: Any) -> bool:
-    attribute = getattr(legacy_photo_calib, "isConstant", None)
-    if attribute is None:
-        return True
-    return bool(attribute() if callable(attribute) else attribute)
+    """Whether an afw ``PhotoCalib`` is spatially constant.
+
+    Uses the object's own flag when it exposes one; otherwise inspects the
+    scaled calibration field (a constant one has no non-zero coefficient
+    beyond the first).
+    """
+    for name in ("isConstant", "_isConstant"):
+        attribute = getattr(legacy_photo_calib, name, None)
+        if attribute is not None:
+            return bool(attribute() if callable(attribute) else attribute)
+    scaled = legacy_photo_calib.computeScaledCalibration()
+    get_coefficients = getattr(scaled, "getCoefficients", None)
+    if get_coefficients is None:
+        return False
+    coefficients = np.asarray(get_coefficients(), dtype=np.float64).ravel()
+    return not np.any(coefficients[1:])
 
 
 def chebyshev_from_legacy_background(
