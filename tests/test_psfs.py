@@ -176,3 +176,37 @@ def test_psfex_term_ordering_and_oversampling():
     np.testing.assert_allclose(kernel.array, np.outer(g, g) / np.outer(g, g).sum(), rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError):
         _psfex(np.stack([stamp, stamp]), degree=0)
+
+
+def test_psfex_serialization_round_trip():
+    from lsst.images.psfs import PSFExSerializationModel
+
+    stamp = _gaussian_stamp(15, 1.5)
+    components = np.stack([stamp, _gaussian_stamp(15, 2.0) - stamp, _gaussian_stamp(15, 1.0) - stamp])
+    psf = _psfex(components.astype(np.float32), degree=1)
+    stored: dict[str, np.ndarray] = {}
+
+    class Archive:
+        def add_array(self, array, *, name=None, **kwargs):
+            from lsst.images.serialization import ArrayReferenceModel
+
+            stored[name] = array
+            return ArrayReferenceModel(
+                source=f"fits:PSF/{name.upper()}", shape=list(array.shape), datatype="float32"
+            )
+
+        def get_array(self, model, **kwargs):
+            return stored[model.source.split("/")[-1].lower()]
+
+    model = psf.serialize(Archive())
+    text = model.model_dump_json()
+    # The default group [0, 0] is omitted; the component cube goes to a "parameters" array.
+    assert '"group"' not in text and '"source":"fits:PSF/PARAMETERS"' in text
+    assert text.startswith('{"average_x":500.0,"average_y":400.0,"pixel_step":1.0,"degree":[1]')
+    assert stored["parameters"].dtype == np.float32 and stored["parameters"].shape == (3, 15, 15)
+    rebuilt = PSFExSerializationModel.model_validate_json(text).deserialize(Archive())
+    assert isinstance(rebuilt, PSFExWrapper) and rebuilt.bounds == DETECTOR
+    for x, y in ((500.0, 400.0), (620.0, 350.0)):
+        np.testing.assert_array_equal(
+            rebuilt.compute_stellar_image(x=x, y=y).array, psf.compute_stellar_image(x=x, y=y).array
+        )
