@@ -10,7 +10,7 @@ import pydantic
 import pytest
 from conftest import fixture_dir, load_manifest
 
-from lsst.images import Box, DetectorFrame, FieldAngleFrame, FocalPlaneFrame, Interval, YX
+from lsst.images import YX, Box, DetectorFrame, FieldAngleFrame, FocalPlaneFrame, Interval
 from lsst.images import json as images_json
 from lsst.images.cameras import (
     Amplifier,
@@ -29,10 +29,16 @@ _SCHEMA_STAMPS = ("schema_version", "min_read_version", "schema_url")
 
 
 def _raw_subtree(raw: str, key: str) -> tuple[dict, str]:
-    """Return the parsed value of a top-level key of a JSON document and its exact source text."""
-    start = raw.index(f'"{key}":') + len(key) + 3
-    value, end = json.JSONDecoder().raw_decode(raw, start)
-    return value, raw[start:end]
+    """Return the parsed value of a top-level key of a JSON object and its exact source text."""
+    decoder = json.JSONDecoder()
+    pos = raw.index("{") + 1
+    while True:
+        name, pos = decoder.raw_decode(raw, raw.index('"', pos))
+        start = raw.index(":", pos) + 1
+        value, pos = decoder.raw_decode(raw, start)
+        if name == key:
+            return value, raw[start:pos]
+        pos = raw.index(",", pos) + 1
 
 
 def _strip_stamps(tree: object) -> object:
@@ -146,7 +152,8 @@ def test_copy_is_deep_but_shares_frames(detector: Detector) -> None:
     assert copy.frame == detector.frame
     assert copy.visit == detector.visit
     np.testing.assert_allclose(
-        copy.to_focal_plane.apply_forward(x=10.0, y=20.0), detector.to_focal_plane.apply_forward(x=10.0, y=20.0)
+        copy.to_focal_plane.apply_forward(x=10.0, y=20.0),
+        detector.to_focal_plane.apply_forward(x=10.0, y=20.0),
     )
 
 
@@ -154,9 +161,7 @@ def test_serialize_with_json_archive_reproduces_tree(detector: Detector, tmp_pat
     path = tmp_path / "detector.json"
     images_json.write(detector, str(path))
     tree = json.loads(path.read_text())
-    reference = json.loads(
-        (fixture_dir("lsst-images-2100") / "visit_full.tree.json").read_text()
-    )["detector"]
+    reference = json.loads((fixture_dir("lsst-images-2100") / "visit_full.tree.json").read_text())["detector"]
     assert _nan_equal(tree, reference)
     again = images_json.read(Detector, str(path)).deserialized
     assert again.amplifiers == detector.amplifiers

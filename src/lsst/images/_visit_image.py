@@ -130,12 +130,15 @@ class VisitImage(MaskedImage):
                 raise TypeError("A VisitImage needs a projection, passed directly or attached to its image.")
         if not isinstance(projection.pixel_frame, DetectorFrame):
             raise TypeError(
-                f"A VisitImage's projection must have a DetectorFrame pixel frame, not {projection.pixel_frame!r}."
+                "A VisitImage's projection must have a DetectorFrame pixel frame, not "
+                f"{projection.pixel_frame!r}."
             )
         if obs_info is None:
             raise TypeError("A VisitImage requires an ObservationInfo (obs_info).")
         if not isinstance(psf, PointSpreadFunction | ArchiveReadError):
-            raise TypeError(f"psf must be a PointSpreadFunction or an ArchiveReadError, not {type(psf).__name__}.")
+            raise TypeError(
+                f"psf must be a PointSpreadFunction or an ArchiveReadError, not {type(psf).__name__}."
+            )
         if not isinstance(detector, Detector):
             raise TypeError(f"detector must be a cameras.Detector, not {type(detector).__name__}.")
         super().__init__(
@@ -442,7 +445,9 @@ class VisitImage(MaskedImage):
         detector_model = archive.serialize_direct("detector", self._detector.serialize)
         apcorr_model = archive.serialize_direct(
             "aperture_corrections",
-            lambda nested: ApertureCorrectionMapSerializationModel.serialize(self._aperture_corrections, nested),
+            lambda nested: ApertureCorrectionMapSerializationModel.serialize(
+                self._aperture_corrections, nested
+            ),
         )
         backgrounds_model = archive.serialize_direct("backgrounds", self._backgrounds.serialize)
         bounds = self._bounds
@@ -594,8 +599,8 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
     """
 
     projection: ProjectionSerializationModel[P]
-    psf: PiffSerializationModel | PSFExSerializationModel | GaussianPSFSerializationModel | Any = pydantic.Field(
-        union_mode="left_to_right"
+    psf: PiffSerializationModel | PSFExSerializationModel | GaussianPSFSerializationModel | Any = (
+        pydantic.Field(union_mode="left_to_right")
     )
     obs_info: ObservationInfo
     photometric_scaling: FieldSerializationModel | None = None
@@ -605,16 +610,22 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
         default_factory=ApertureCorrectionMapSerializationModel
     )
     bounds: SerializableBounds | None = None
-    backgrounds: BackgroundMapSerializationModel = pydantic.Field(default_factory=BackgroundMapSerializationModel)
+    backgrounds: BackgroundMapSerializationModel = pydantic.Field(
+        default_factory=BackgroundMapSerializationModel
+    )
 
-    def deserialize(self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any) -> VisitImage:
+    def deserialize(
+        self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any
+    ) -> VisitImage:
         """Rebuild the `VisitImage`, optionally just the subimage within ``bbox``.
 
         A PSF that cannot be rebuilt does not prevent reading: the `ArchiveReadError` is stored and
         raised when `VisitImage.psf` is accessed.
         """
         if kwargs:
-            raise InvalidParameterError(f"Unrecognized parameters for reading a VisitImage: {sorted(kwargs)}.")
+            raise InvalidParameterError(
+                f"Unrecognized parameters for reading a VisitImage: {sorted(kwargs)}."
+            )
         image = self.image.deserialize(archive, bbox=bbox)
         mask = self.mask.deserialize(archive, bbox=bbox)
         variance = self.variance.deserialize(archive, bbox=bbox)
@@ -631,7 +642,9 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
             obs_info=self.obs_info,
             summary_stats=self.summary_stats,
             photometric_scaling=(
-                self.photometric_scaling.deserialize(archive) if self.photometric_scaling is not None else None
+                self.photometric_scaling.deserialize(archive)
+                if self.photometric_scaling is not None
+                else None
             ),
             psf=psf,
             detector=self.detector.deserialize(archive),
@@ -672,9 +685,7 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
             case "psf":
                 return self._deserialize_psf(archive)
             case "bounds":
-                return (
-                    self.bounds.deserialize() if self.bounds is not None else self.bbox
-                )
+                return self.bounds.deserialize() if self.bounds is not None else self.bbox
             case "obs_info":
                 return self.obs_info
             case "summary_stats":

@@ -208,8 +208,7 @@ class Detector:
             physical_type=legacy_detector.getPhysicalType(),
         )
         amplifiers = [Amplifier.from_legacy(amp, is_raw_assembled) for amp in legacy_amps]
-        frames = CameraFrameSet.from_legacy(_LegacySingleDetectorCamera(legacy_detector))
-        frames = CameraFrameSet(instrument, frames.ast) if frames.instrument != instrument else frames
+        frames = CameraFrameSet.from_legacy(_LegacySingleDetectorCamera(legacy_detector, instrument))
         return Detector(attributes, amplifiers, frames, visit=visit)
 
     def to_legacy(self, *, is_raw_assembled: bool | None = None) -> Any:
@@ -239,10 +238,17 @@ class Detector:
 
 
 class _LegacySingleDetectorCamera:
-    """Adapter giving an afw detector the small part of the afw Camera interface used to build frames."""
+    """Adapter giving an afw detector the small part of the afw Camera interface used to build frames.
 
-    def __init__(self, legacy_detector: Any) -> None:
+    An afw detector shares its camera's transform map, but only this detector's pixel frame is needed.
+    """
+
+    def __init__(self, legacy_detector: Any, instrument: str) -> None:
         self._detector = legacy_detector
+        self._instrument = instrument
+
+    def getName(self) -> str:  # noqa: N802 - mimics the afw API
+        return self._instrument
 
     def __iter__(self) -> Any:
         return iter([self._detector])
