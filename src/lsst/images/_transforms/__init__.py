@@ -4,8 +4,9 @@ Transforms are backed by Starlink AST mappings (the ``starlink-pyast``
 package); the native AST text of those mappings is what the JSON trees store.
 
 `ProjectionAstropyView` subclasses astropy's APE-14 base classes, whose import
-pulls in ``astropy.wcs`` and ``astropy.coordinates``; it is therefore loaded
-lazily (module ``__getattr__``) to keep ``import lsst.images`` fast.
+pulls in ``astropy.wcs`` and ``astropy.coordinates``, and the serialization
+models need `lsst.images.serialization`; both are loaded lazily (module
+``__getattr__``) to keep ``import lsst.images`` fast and free of cycles.
 """
 
 from typing import Any
@@ -26,9 +27,23 @@ __all__ = [
 ]
 
 
+_LAZY_MODELS = frozenset(
+    {
+        "CameraFrameSetSerializationModel",
+        "MappingSerializationModel",
+        "ProjectionSerializationModel",
+        "TransformSerializationModel",
+    }
+)
+
+
 def __getattr__(name: str) -> Any:
     if name == "ProjectionAstropyView":
         from ._astropy_view import ProjectionAstropyView
 
         return ProjectionAstropyView
+    if name in _LAZY_MODELS:
+        from . import _models
+
+        return getattr(_models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
