@@ -383,3 +383,14 @@ def test_as_fits_wcs_from_plain_mapping():
     x, y = np.array([0.0, 19.0]), np.array([0.0, 9.0])
     expected = projection.pixel_to_sky(x=x + 30, y=y + 10)
     assert np.max(wcs.pixel_to_world(x, y).separation(expected).arcsec) < 1e-6
+
+
+def test_projection_pickle():
+    import pickle
+
+    projection = Projection.from_fits_wcs(_builder_wcs(True), FRAME)
+    copy = pickle.loads(pickle.dumps(projection))
+    assert copy.show(comments=True) == projection.show(comments=True)
+    assert copy.pixel_frame == FRAME and copy.pixel_bounds == BBOX
+    x, y = np.array([0.0, 4000.0]), np.array([5.0, 3000.0])
+    assert np.max(copy.pixel_to_sky(x=x, y=y).separation(projection.pixel_to_sky(x=x, y=y)).arcsec) == 0.0
