@@ -371,3 +371,18 @@ def test_product_field():
     assert scaled.operands[0] is a and scaled.operands[1] is b
     with pytest.raises(ValueError):
         ProductField([])
+
+
+def test_spline_evaluate_in_chunks(monkeypatch):
+    from lsst.images.fields import _spline
+
+    rng = np.random.default_rng(21)
+    y = np.array([0.0, 12.0, 30.0, 41.0])
+    x = np.array([0.0, 10.0, 22.0, 35.0, 50.0, 61.0])
+    field = SplineField(Box.factory[0:42, 0:62], rng.normal(size=(4, 6)), y=y, x=x)
+    px = rng.uniform(-5, 70, 500)
+    py = np.round(rng.uniform(-5, 45, 500), 1)  # repeated rows share their x splines
+    expected = field.evaluate(x=px, y=py)
+    monkeypatch.setattr(_spline, "_CHUNK", 7)
+    np.testing.assert_array_equal(field.evaluate(x=px, y=py), expected)
+    np.testing.assert_array_equal(field.evaluate(x=px[::-1], y=py[::-1]), expected[::-1])

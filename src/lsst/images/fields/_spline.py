@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from ._models import SplineFieldSerializationModel
 
 
+#: Number of distinct rows whose x splines `SplineField.evaluate` builds at once.
+_CHUNK = 1 << 16
+
+
 class _ColumnSplines:
     """The y-direction Akima splines of every grid column that has data.
 
@@ -65,26 +69,27 @@ class _ColumnSplines:
         return result
 
 
-def _evaluate_akima_per_point(nodes: np.ndarray, values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Evaluate, for each point ``i``, the Akima spline through ``(nodes, values[i])`` at ``x[i]``.
+def _evaluate_rows(nodes: np.ndarray, rows: np.ndarray, row_index: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Evaluate per-point Akima splines along x.
 
-    SciPy builds all the per-point splines at once (a vector-valued
-    interpolator); we then pick, for each point, the cubic of the interval
-    containing its own ``x`` instead of evaluating every spline everywhere.
+    Point ``i`` is interpolated through ``(nodes, rows[row_index[i]])`` at
+    ``x[i]``.  SciPy builds one vector-valued spline over all the distinct
+    rows at once; each point then uses the cubic of its own row and of the
+    interval containing its ``x`` (the same arithmetic SciPy's evaluation
+    performs, so results are identical to evaluating each row's spline).
     """
     from scipy.interpolate import Akima1DInterpolator
 
-    spline = Akima1DInterpolator(nodes, values.T, axis=0, extrapolate=True)
-    coefficients = spline.c  # (4, n_intervals, n_points)
+    spline = Akima1DInterpolator(nodes, rows.T, axis=0, extrapolate=True)
+    coefficients = spline.c  # (4, n_intervals, n_rows)
     breaks = spline.x
     interval = np.clip(np.searchsorted(breaks, x, side="right") - 1, 0, breaks.size - 2)
-    columns = np.arange(x.size)
     s = x - breaks[interval]
     result = np.zeros(x.size, dtype=np.float64)
     power = np.ones(x.size, dtype=np.float64)
     degree = coefficients.shape[0] - 1
     for k in range(degree + 1):
-        result += coefficients[degree - k, interval, columns] * power
+        result += coefficients[degree - k, interval, row_index] * power
         power *= s
     return result
 
@@ -186,14 +191,20 @@ class SplineField(BaseField):
         columns = self._column_splines()
         flat_x = xa.ravel()
         flat_y = ya.ravel()
-        if flat_x.size == 0:
-            values = np.zeros(shape, dtype=np.float64)
-        else:
-            # Column values are only needed at the distinct y coordinates.
-            unique_y, inverse = np.unique(flat_y, return_inverse=True)
-            at_rows = columns(unique_y)[np.asarray(inverse).ravel()]
-            values = _evaluate_akima_per_point(columns.x, at_rows, flat_x).reshape(shape)
-        return self._finish(values, quantity)
+        values = np.empty(flat_x.size, dtype=np.float64)
+        # Splines are built once per distinct y (grids share rows), in chunks
+        # of rows to bound the memory of the coefficient arrays.
+        unique_y, inverse = np.unique(flat_y, return_inverse=True)
+        inverse = np.asarray(inverse).ravel()
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(0, unique_y.size + _CHUNK, _CHUNK))
+        for chunk, (first, last) in enumerate(zip(bounds[:-1], bounds[1:], strict=False)):
+            if first == last:
+                continue
+            points = order[first:last]
+            rows = columns(unique_y[chunk * _CHUNK : (chunk + 1) * _CHUNK])
+            values[points] = _evaluate_rows(columns.x, rows, inverse[points] - chunk * _CHUNK, flat_x[points])
+        return self._finish(values.reshape(shape), quantity)
 
     def _render_array(self, bbox: Box) -> np.ndarray:
         from scipy.interpolate import Akima1DInterpolator
