@@ -361,6 +361,33 @@ class Image(GeneralizedImage):
     # -- legacy conversion -------------------------------------------------
 
     @staticmethod
+    def read_legacy(
+        uri: Any,
+        *,
+        preserve_quantization: bool = False,
+        ext: str | int = 1,
+        fits_wcs_frame: Any = None,
+    ) -> Image:
+        """Read one HDU of an afw-written FITS file (see `lsst.images.legacy.read_image`).
+
+        Parameters
+        ----------
+        uri
+            Path or URI of the file.
+        preserve_quantization
+            Keep the quantized compressed bytes so a rewrite is exact.
+        ext
+            HDU index or name.
+        fits_wcs_frame
+            Pixel frame for a projection built from the HDU's FITS WCS, if wanted.
+        """
+        from .legacy import read_image
+
+        return read_image(
+            uri, preserve_quantization=preserve_quantization, ext=ext, fits_wcs_frame=fits_wcs_frame
+        )
+
+    @staticmethod
     def from_legacy(legacy: Any, unit: u.UnitBase | None = None) -> Image:
         """Wrap an ``lsst.afw.image.Image`` (sharing memory) with an optional unit."""
         xy0 = legacy.getXY0()

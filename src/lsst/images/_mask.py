@@ -482,6 +482,23 @@ class Mask(GeneralizedImage):
     # -- legacy conversion -------------------------------------------------
 
     @staticmethod
+    def read_legacy(
+        uri: Any,
+        *,
+        plane_map: Mapping[str, MaskPlane] | None = None,
+        ext: str | int = 1,
+        fits_wcs_frame: Any = None,
+    ) -> Mask:
+        """Read an afw-written mask HDU (see `lsst.images.legacy.read_mask`).
+
+        Legacy plane names are translated through ``plane_map`` (default: keep
+        every legacy plane under its own name).
+        """
+        from .legacy import read_mask
+
+        return read_mask(uri, plane_map=plane_map, ext=ext, fits_wcs_frame=fits_wcs_frame)
+
+    @staticmethod
     def from_legacy(legacy: Any, plane_map: Mapping[str, MaskPlane] | None = None) -> Mask:
         """Convert an ``lsst.afw.image.Mask`` into a `Mask`, copying bits plane by plane.
 

@@ -6,7 +6,7 @@ __all__ = ("MaskedImage",)
 
 from collections.abc import Mapping
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import astropy.units as u
 import numpy as np
@@ -179,6 +179,29 @@ class MaskedImage(GeneralizedImage):
         return f"{type(self).__name__}({self._image!r}, mask_schema={self._mask.schema!r})"
 
     # -- legacy conversion -------------------------------------------------
+
+    @staticmethod
+    def read_legacy(
+        uri: Any,
+        *,
+        preserve_quantization: bool = False,
+        plane_map: Mapping[str, MaskPlane] | None = None,
+        component: Literal["image", "mask", "variance"] | None = None,
+        fits_wcs_frame: Any = None,
+    ) -> Any:
+        """Read an afw MaskedImage/Exposure FITS file (see `lsst.images.legacy.read_masked_image`).
+
+        With ``component`` only that plane is read and returned.
+        """
+        from .legacy import read_masked_image
+
+        return read_masked_image(
+            uri,
+            preserve_quantization=preserve_quantization,
+            plane_map=plane_map,
+            component=component,
+            fits_wcs_frame=fits_wcs_frame,
+        )
 
     @staticmethod
     def from_legacy(
