@@ -29,3 +29,4 @@ from ._observation_summary_stats import *  # noqa: F403
 
 # --- subpackages imported as a side effect ------------------------------------
 # from . import utils, serialization, fields, psfs, cameras, aperture_corrections, fits  # noqa: F401
+from . import serialization  # noqa: F401

@@ -1,0 +1,129 @@
+"""Annotated types that let pydantic models hold astropy/numpy objects directly.
+
+Each annotation validates either the in-memory object or its serialized model,
+and serializes through the model, so user models can declare e.g.
+``scale: Quantity`` and still produce the ASDF-like JSON nodes.
+"""
+
+from __future__ import annotations
+
+__all__ = ("InlineArray", "InlineArrayQuantity", "Quantity", "Time")
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import astropy.time
+import astropy.units
+import numpy as np
+import pydantic
+from pydantic_core import core_schema
+
+from ._models import InlineArrayModel, InlineArrayQuantityModel, QuantityModel, TimeModel
+
+
+def _schema(
+    handler: pydantic.GetCoreSchemaHandler,
+    py_type: type,
+    model_type: type[pydantic.BaseModel],
+    from_model: Callable[[Any], Any],
+    to_model: Callable[[Any], Any],
+) -> core_schema.CoreSchema:
+    """Core schema accepting ``py_type`` instances or ``model_type`` data, serializing via the model."""
+    model_schema = handler.generate_schema(model_type)
+    from_model_schema = core_schema.chain_schema(
+        [model_schema, core_schema.no_info_plain_validator_function(from_model)]
+    )
+    return core_schema.json_or_python_schema(
+        json_schema=from_model_schema,
+        python_schema=core_schema.union_schema([core_schema.is_instance_schema(py_type), from_model_schema]),
+        serialization=core_schema.plain_serializer_function_ser_schema(to_model, return_schema=model_schema),
+    )
+
+
+def _quantity_to_model(q: astropy.units.Quantity) -> QuantityModel:
+    if not q.isscalar:
+        raise ValueError(f"Quantity annotation requires a scalar, got shape {q.shape}.")
+    return QuantityModel(value=float(q.value), unit=q.unit)
+
+
+def _quantity_from_model(model: QuantityModel) -> astropy.units.Quantity:
+    return astropy.units.Quantity(model.value, model.unit)
+
+
+class _QuantitySerialization:
+    """Pydantic hooks storing a scalar Quantity as a `QuantityModel`."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
+        return _schema(
+            handler, astropy.units.Quantity, QuantityModel, _quantity_from_model, _quantity_to_model
+        )
+
+
+def _array_to_model(array: np.ndarray) -> InlineArrayModel:
+    return InlineArrayModel.from_array(np.asarray(array))
+
+
+class _InlineArraySerialization:
+    """Pydantic hooks storing a numpy array as an `InlineArrayModel`."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
+        return _schema(handler, np.ndarray, InlineArrayModel, InlineArrayModel.to_array, _array_to_model)
+
+
+def _array_quantity_to_model(q: astropy.units.Quantity) -> InlineArrayQuantityModel:
+    return InlineArrayQuantityModel(value=InlineArrayModel.from_array(np.asarray(q.value)), unit=q.unit)
+
+
+def _array_quantity_from_model(model: InlineArrayQuantityModel) -> astropy.units.Quantity:
+    return astropy.units.Quantity(model.value.to_array(), model.unit, copy=False)
+
+
+class _InlineArrayQuantitySerialization:
+    """Pydantic hooks storing an array Quantity as an `InlineArrayQuantityModel`."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
+        return _schema(
+            handler,
+            astropy.units.Quantity,
+            InlineArrayQuantityModel,
+            _array_quantity_from_model,
+            _array_quantity_to_model,
+        )
+
+
+def _time_to_model(t: astropy.time.Time) -> TimeModel:
+    if not t.isscalar:
+        raise ValueError(f"Time annotation requires a scalar time, got shape {t.shape}.")
+    scale = t.scale if t.scale in ("utc", "tai") else "tai"
+    converted = getattr(t, scale)
+    # Nanosecond digits: the ISO string must not lose precision on a round trip.
+    converted = astropy.time.Time(converted, format="iso", precision=9)
+    return TimeModel(value=converted.value, scale=scale)
+
+
+def _time_from_model(model: TimeModel) -> astropy.time.Time:
+    return astropy.time.Time(model.value, format=model.format, scale=model.scale)
+
+
+class _TimeSerialization:
+    """Pydantic hooks storing an astropy Time as a `TimeModel`."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
+        return _schema(handler, astropy.time.Time, TimeModel, _time_from_model, _time_to_model)
+
+
+Quantity = Annotated[astropy.units.Quantity, _QuantitySerialization]
+"""Scalar astropy Quantity serialized as a `QuantityModel` ``{value, unit}``."""
+
+InlineArray = Annotated[np.ndarray, _InlineArraySerialization]
+"""Numpy array serialized inline as an `InlineArrayModel` ``{data, datatype}``."""
+
+InlineArrayQuantity = Annotated[astropy.units.Quantity, _InlineArrayQuantitySerialization]
+"""Array astropy Quantity serialized as an `InlineArrayQuantityModel` ``{value, unit}``."""
+
+Time = Annotated[astropy.time.Time, _TimeSerialization]
+"""Astropy Time serialized as a `TimeModel` (ISO string, UTC or TAI scale)."""
