@@ -367,3 +367,19 @@ def test_opaque_primary_header_drops_archive_bookkeeping() -> None:
         assert key not in primary
     for plane in ("IMAGE", "MASK", "VARIANCE"):
         assert len(masked._opaque_metadata.headers[ExtensionKey(plane)]) == 0
+
+
+def test_image_read_with_header_wcs_projection() -> None:
+    from lsst.images import DetectorFrame
+
+    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "afw__HSC-0908120-056-small.fits")
+    wcs = entry["decoded"]["wcs"]
+    bbox = _box(entry["decoded"]["bbox"]["lsst_images_box"])
+    frame = DetectorFrame(instrument="HSC", detector=56, bbox=bbox)
+    image = read_image(_path(entry), ext=1, fits_wcs_frame=frame)
+    assert image.bbox == bbox
+    xy = np.array(wcs["sample_pixels_parent_xy"])
+    sky = image.projection.pixel_to_sky(x=xy[:, 0], y=xy[:, 1])
+    want = np.array(wcs["header_wcs_sky_deg"])
+    np.testing.assert_allclose(sky.ra.deg, want[:, 0], atol=1e-9, rtol=0)
+    np.testing.assert_allclose(sky.dec.deg, want[:, 1], atol=1e-9, rtol=0)
