@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
-__all__ = ("Image",)
+__all__ = ("Image", "ImageSerializationModel")
 
 import re
 from collections.abc import Callable, Sequence
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import astropy.units as u
 import numpy as np
 import numpy.typing as npt
+import pydantic
 
 from ._generalized_image import GeneralizedImage
 from ._geom import YX, Box, _as_yx_pair
+from ._transforms._models import ProjectionSerializationModel
+from .serialization import (
+    ArchiveTree,
+    ArrayReferenceModel,
+    ArrayReferenceQuantityModel,
+    InlineArrayModel,
+    InlineArrayQuantityModel,
+    InputArchive,
+    InvalidParameterError,
+    OutputArchive,
+    no_header_updates,
+)
+from .utils import is_none
 
 if TYPE_CHECKING:
     import astropy.io.fits
 
     from ._generalized_image import MetadataValue
     from ._transforms import Projection
+
+
+P = TypeVar("P")
 
 
 def _normalize_unit(unit: Any) -> u.UnitBase | None:
@@ -358,6 +375,83 @@ class Image(GeneralizedImage):
     def __repr__(self) -> str:
         return f"Image(..., bbox={self._bbox!r}, dtype={self._array.dtype!r})"
 
+    # -- serialization -----------------------------------------------------
+
+    _archive_default_name: ClassVar[str] = "image"
+
+    def serialize(
+        self,
+        archive: OutputArchive[P],
+        *,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+        save_projection: bool = True,
+        add_offset_wcs: str | None = "A",
+    ) -> ImageSerializationModel[P]:
+        """Add the array to ``archive`` and return the model describing it.
+
+        Parameters
+        ----------
+        archive
+            Archive to write to; the array is stored under the archive's
+            current path (e.g. ``IMAGE`` in FITS).
+        update_header
+            Extra cards for the array's FITS header (added after ``BUNIT``).
+        save_projection
+            Whether to store the projection in the returned model (containers
+            such as `MaskedImage` store it once at their own level instead).
+            The FITS WCS cards are written either way.
+        add_offset_wcs
+            Key of the linear WCS mapping FITS pixels to absolute pixel
+            coordinates, or `None` to omit it.
+        """
+        updater = _make_header_updater(
+            self, unit=self._unit, update_header=update_header, add_offset_wcs=add_offset_wcs
+        )
+        reference = archive.add_array(self._array, update_header=updater)
+        data = reference if self._unit is None else reference.with_units(self._unit)
+        projection = None
+        if save_projection and self._projection is not None:
+            projection = archive.serialize_direct("projection", self._projection.serialize)
+        return ImageSerializationModel(
+            metadata=dict(self.metadata), data=data, start=list(self._bbox.start), projection=projection
+        )
+
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[ImageSerializationModel[Any]]:
+        """Return the model class to parse for an Image stored with ``pointer_type`` pointers."""
+        return ImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+
+    @staticmethod
+    def read_fits(url: Any, *, bbox: Box | None = None) -> Image:
+        """Read an Image written by `write_fits` / ``fits.write``, optionally only ``bbox``."""
+        from . import fits
+
+        return fits.read(Image, url, bbox=bbox).deserialized
+
+    def write_fits(
+        self,
+        filename: str,
+        *,
+        compression: Any = ...,
+        compression_seed: int | None = None,
+    ) -> None:
+        """Write to a FITS file in the package's archive layout.
+
+        Parameters
+        ----------
+        filename
+            Path of the new file.
+        compression
+            ``fits.FitsCompressionOptions`` for the pixels, `None` for no
+            compression; the default is lossless GZIP_2 with one tile per row.
+        compression_seed
+            Seed for dithered lossy compression.
+        """
+        from . import fits
+
+        options = {} if compression is ... else {"image": compression}
+        fits.write(self, filename, compression_options=options, compression_seed=compression_seed)
+
     # -- legacy conversion -------------------------------------------------
 
     @staticmethod
@@ -410,6 +504,87 @@ class Image(GeneralizedImage):
         if copy or needs_copy:
             array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
         return afw_image.Image(array, deep=False, xy0=geom.Point2I(self._bbox.x.start, self._bbox.y.start))
+
+
+class ImageSerializationModel(ArchiveTree, Generic[P]):
+    """Serialized form of an `Image`: an array reference (with unit) and the start.
+
+    Field names and order follow the 2100 layout (FORMAT.md section 7.1).
+    """
+
+    data: ArrayReferenceQuantityModel | ArrayReferenceModel | InlineArrayModel | InlineArrayQuantityModel
+    start: list[int]
+    projection: ProjectionSerializationModel[P] | None = pydantic.Field(default=None, exclude_if=is_none)
+
+    @property
+    def bbox(self) -> Box:
+        """Bounding box reconstructed from ``start`` and the stored array shape."""
+        return Box.from_shape(_reference_shape(self.data)[-2:], start=self.start)
+
+    def deserialize(
+        self,
+        archive: InputArchive[Any],
+        *,
+        bbox: Box | None = None,
+        strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+        **kwargs: Any,
+    ) -> Image:
+        """Read the image back, optionally only the part inside ``bbox``.
+
+        Raises
+        ------
+        IndexError
+            If ``bbox`` is not contained in the stored image.
+        InvalidParameterError
+            If unknown keyword arguments are given.
+        """
+        if kwargs:
+            raise InvalidParameterError(f"Unrecognized parameters for reading an Image: {sorted(kwargs)}.")
+        full = self.bbox
+        bbox, slices = _subset_slices(full, bbox)
+        reference, unit = _split_quantity(self.data)
+        array = archive.get_array(reference, slices=slices, strip_header=_make_header_stripper(strip_header))
+        array = _apply_slices_if_needed(array, full, bbox, slices)
+        projection = self.projection.deserialize(archive) if self.projection is not None else None
+        return Image(array, bbox=bbox, unit=unit, projection=projection, metadata=dict(self.metadata))
+
+    def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
+        """Read one component: ``bbox`` and ``projection`` need no pixels."""
+        match component:
+            case "bbox":
+                return self.bbox
+            case "projection":
+                return self.projection.deserialize(archive) if self.projection is not None else None
+        return super().deserialize_component(component, archive, **kwargs)
+
+
+def _reference_shape(data: Any) -> tuple[int, ...]:
+    """Shape of an array reference/inline model, unwrapping a quantity wrapper."""
+    model = data.value if hasattr(data, "unit") and hasattr(data, "value") else data
+    return tuple(model.shape)
+
+
+def _split_quantity(data: Any) -> tuple[Any, u.UnitBase | None]:
+    """Return ``(array model, unit)`` from a possibly unit-wrapped array model."""
+    if isinstance(data, ArrayReferenceQuantityModel | InlineArrayQuantityModel):
+        return data.value, data.unit
+    return data, None
+
+
+def _subset_slices(full: Box, bbox: Box | None) -> tuple[Box, tuple[slice, slice] | EllipsisType]:
+    """Return the box to read and the slices selecting it (``...`` for everything)."""
+    if bbox is None or bbox == full:
+        return full, ...
+    return bbox, tuple(bbox.slice_within(full))
+
+
+def _apply_slices_if_needed(
+    array: np.ndarray, full: Box, bbox: Box, slices: tuple[slice, ...] | EllipsisType
+) -> np.ndarray:
+    """Slice ``array`` if the archive returned the full array despite a subset request."""
+    if slices is not ... and array.shape[-2:] == tuple(full.shape) and full != bbox:
+        return array[(...,) + tuple(slices)]
+    return array
 
 
 def _import_legacy_image() -> tuple[Any, Any]:

@@ -11,26 +11,50 @@ number of planes is unbounded while each element stays a cheap small integer.
 
 from __future__ import annotations
 
-__all__ = ("Mask", "MaskPlane", "MaskPlaneBit", "MaskSchema")
+__all__ = ("Mask", "MaskPlane", "MaskPlaneBit", "MaskSchema", "MaskSerializationModel")
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pydantic
 
 from ._generalized_image import GeneralizedImage
 from ._geom import YX, Box, NoOverlapError
-from ._image import _resolve_shape_and_bbox
+from ._image import (
+    _apply_slices_if_needed,
+    _make_header_stripper,
+    _make_header_updater,
+    _resolve_shape_and_bbox,
+    _subset_slices,
+)
+from ._transforms._models import ProjectionSerializationModel
+from .serialization import (
+    ArchiveReadError,
+    ArchiveTree,
+    ArrayReferenceModel,
+    InlineArrayModel,
+    InputArchive,
+    IntegerType,
+    InvalidParameterError,
+    NumberType,
+    OutputArchive,
+    no_header_updates,
+)
+from .utils import is_none
 
 if TYPE_CHECKING:
     import astropy.io.fits
 
     from ._generalized_image import MetadataValue
     from ._transforms import Projection
+
+
+P = TypeVar("P")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -479,6 +503,67 @@ class Mask(GeneralizedImage):
     def __repr__(self) -> str:
         return f"Mask(..., bbox={self._bbox!r}, schema={self._schema!r})"
 
+    # -- serialization -----------------------------------------------------
+
+    _archive_default_name: ClassVar[str] = "mask"
+
+    def serialize(
+        self,
+        archive: OutputArchive[P],
+        *,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+        save_projection: bool = True,
+        add_offset_wcs: str | None = "A",
+    ) -> MaskSerializationModel[P]:
+        """Add the mask to ``archive`` as 2-d ``int32`` arrays and return its model.
+
+        The named planes are packed 31 to an array (FORMAT.md section 3.4);
+        each array's header gets ``MSKNnnnn``/``MSKMnnnn``/``MSKDnnnn`` cards
+        describing its bits, then the caller's cards and the WCS cards.  In
+        FITS, several arrays share the ``MASK`` EXTNAME with increasing EXTVER.
+        """
+        data = []
+        for chunk, packed in self._to_storage_arrays():
+
+            def describe(header: astropy.io.fits.Header, chunk: MaskSchema = chunk) -> None:
+                chunk.update_header(header)
+                update_header(header)
+
+            updater = _make_header_updater(
+                self, unit=None, update_header=describe, add_offset_wcs=add_offset_wcs
+            )
+            data.append(archive.add_array(packed, update_header=updater))
+        projection = None
+        if save_projection and self._projection is not None:
+            projection = archive.serialize_direct("projection", self._projection.serialize)
+        return MaskSerializationModel(
+            metadata=dict(self.metadata),
+            data=data,
+            start=list(self._bbox.start),
+            planes=list(self._schema),
+            dtype=NumberType.from_numpy(self._schema.dtype),
+            projection=projection,
+        )
+
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[MaskSerializationModel[Any]]:
+        """Return the model class to parse for a Mask stored with ``pointer_type`` pointers."""
+        return MaskSerializationModel[pointer_type]  # type: ignore[valid-type]
+
+    @staticmethod
+    def read_fits(url: Any, *, bbox: Box | None = None) -> Mask:
+        """Read a Mask written by `write_fits` / ``fits.write``, optionally only ``bbox``."""
+        from . import fits
+
+        return fits.read(Mask, url, bbox=bbox).deserialized
+
+    def write_fits(self, filename: str, *, compression: Any = ...) -> None:
+        """Write to a FITS file (default: lossless GZIP_2; `None` for no compression)."""
+        from . import fits
+
+        options = {} if compression is ... else {"mask": compression}
+        fits.write(self, filename, compression_options=options)
+
     # -- legacy conversion -------------------------------------------------
 
     @staticmethod
@@ -548,3 +633,79 @@ class Mask(GeneralizedImage):
             out[self.get(plane.name)] |= 1 << bit
         legacy.getArray()[...] = out.astype(legacy.getArray().dtype)
         return legacy
+
+
+class MaskSerializationModel(ArchiveTree, Generic[P]):
+    """Serialized form of a `Mask` (FORMAT.md section 7.2).
+
+    ``data`` holds one reference per packed ``int32`` array; ``planes`` and
+    ``dtype`` record the in-memory schema (placeholders included) so the 3-d
+    array can be rebuilt exactly.
+    """
+
+    data: list[ArrayReferenceModel | InlineArrayModel]
+    start: list[int]
+    planes: list[MaskPlane | None]
+    dtype: IntegerType
+    projection: ProjectionSerializationModel[P] | None = pydantic.Field(default=None, exclude_if=is_none)
+
+    @property
+    def bbox(self) -> Box:
+        """Bounding box from ``start`` and the stored array shape."""
+        shape = tuple(self.data[0].shape)
+        # A single 3-d reference is stored (mask_size, height, width).
+        return Box.from_shape(shape[-2:], start=self.start)
+
+    @property
+    def schema(self) -> MaskSchema:
+        """The in-memory mask schema."""
+        return MaskSchema(self.planes, dtype=NumberType(self.dtype).to_numpy())
+
+    def deserialize(
+        self,
+        archive: InputArchive[Any],
+        *,
+        bbox: Box | None = None,
+        strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+        **kwargs: Any,
+    ) -> Mask:
+        """Read the mask back (optionally only ``bbox``), re-packing bits into the schema layout."""
+        if kwargs:
+            raise InvalidParameterError(f"Unrecognized parameters for reading a Mask: {sorted(kwargs)}.")
+        schema = self.schema
+        full = self.bbox
+        bbox, slices = _subset_slices(full, bbox)
+        projection = self.projection.deserialize(archive) if self.projection is not None else None
+        mask = Mask(schema=schema, bbox=bbox, projection=projection, metadata=dict(self.metadata))
+        if len(self.data) == 1 and len(self.data[0].shape) == 3:
+            stored = archive.get_array(
+                self.data[0],
+                slices=... if slices is ... else (slice(None),) + slices,
+                strip_header=_make_header_stripper(strip_header),
+            )
+            mask.array[...] = np.moveaxis(_apply_slices_if_needed(stored, full, bbox, slices), 0, -1)
+            return mask
+        chunks = schema.split(np.int32)
+        if len(chunks) != len(self.data):
+            raise ArchiveReadError(
+                f"Mask has {len(self.data)} stored arrays but its {len(schema.names)} planes "
+                f"need {len(chunks)}."
+            )
+        for chunk, reference in zip(chunks, self.data, strict=True):
+
+            def strip(header: astropy.io.fits.Header, chunk: MaskSchema = chunk) -> None:
+                chunk.strip_header(header)
+                strip_header(header)
+
+            packed = archive.get_array(reference, slices=slices, strip_header=_make_header_stripper(strip))
+            mask._set_from_storage_array(chunk, _apply_slices_if_needed(packed, full, bbox, slices))
+        return mask
+
+    def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
+        """Read one component: ``bbox`` and ``projection`` need no pixels."""
+        match component:
+            case "bbox":
+                return self.bbox
+            case "projection":
+                return self.projection.deserialize(archive) if self.projection is not None else None
+        return super().deserialize_component(component, archive, **kwargs)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ("MaskedImage",)
+__all__ = ("MaskedImage", "MaskedImageSerializationModel")
 
 from collections.abc import Mapping
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import astropy.units as u
 import numpy as np
+import pydantic
 
 from ._generalized_image import GeneralizedImage
 from ._geom import Box
-from ._image import Image
-from ._mask import Mask, MaskPlane, MaskSchema
+from ._image import Image, ImageSerializationModel
+from ._mask import Mask, MaskPlane, MaskSchema, MaskSerializationModel
+from ._transforms._models import ProjectionSerializationModel
+from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
+from .utils import is_none
+
+P = TypeVar("P")
 
 if TYPE_CHECKING:
     from ._generalized_image import MetadataValue
@@ -178,6 +184,60 @@ class MaskedImage(GeneralizedImage):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._image!r}, mask_schema={self._mask.schema!r})"
 
+    # -- serialization -----------------------------------------------------
+
+    def serialize(self, archive: OutputArchive[Any]) -> MaskedImageSerializationModel[Any]:
+        """Store the three planes (``image``, ``mask``, ``variance``) and the projection once."""
+        image = archive.serialize_direct("image", lambda a: self._image.serialize(a, save_projection=False))
+        mask = archive.serialize_direct("mask", lambda a: self._mask.serialize(a, save_projection=False))
+        variance = archive.serialize_direct(
+            "variance", lambda a: self._variance.serialize(a, save_projection=False)
+        )
+        projection = None
+        if self.projection is not None:
+            projection = archive.serialize_direct("projection", self.projection.serialize)
+        return MaskedImageSerializationModel(
+            metadata=dict(self.metadata), image=image, mask=mask, variance=variance, projection=projection
+        )
+
+    @classmethod
+    def _get_archive_tree_type(cls, pointer_type: type[Any]) -> type[MaskedImageSerializationModel[Any]]:
+        """Return the model class to parse for a MaskedImage stored with ``pointer_type`` pointers."""
+        return MaskedImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+
+    @classmethod
+    def read_fits(cls, url: Any, *, bbox: Box | None = None) -> Any:
+        """Read a file written by `write_fits` / ``fits.write`` (works for subclasses too)."""
+        from . import fits
+
+        return fits.read(cls, url, bbox=bbox).deserialized
+
+    def write_fits(
+        self,
+        filename: str,
+        *,
+        image_compression: Any = ...,
+        mask_compression: Any = ...,
+        variance_compression: Any = ...,
+        compression_seed: int | None = None,
+    ) -> None:
+        """Write IMAGE, MASK and VARIANCE HDUs with per-plane compression options.
+
+        Each option is a ``fits.FitsCompressionOptions``, `None` for no
+        compression, or left out for the default lossless GZIP_2.
+        """
+        from . import fits
+
+        options = {}
+        for name, value in (
+            ("image", image_compression),
+            ("mask", mask_compression),
+            ("variance", variance_compression),
+        ):
+            if value is not ...:
+                options[name] = value
+        fits.write(self, filename, compression_options=options, compression_seed=compression_seed)
+
     # -- legacy conversion -------------------------------------------------
 
     @staticmethod
@@ -226,3 +286,49 @@ class MaskedImage(GeneralizedImage):
             self._mask.to_legacy(plane_map=plane_map),
             self._variance.to_legacy(copy=copy),
         )
+
+
+class MaskedImageSerializationModel(ArchiveTree, Generic[P]):
+    """Serialized form of a `MaskedImage` (FORMAT.md section 7.3)."""
+
+    image: ImageSerializationModel[P]
+    mask: MaskSerializationModel[P]
+    variance: ImageSerializationModel[P]
+    projection: ProjectionSerializationModel[P] | None = pydantic.Field(default=None, exclude_if=is_none)
+
+    @property
+    def bbox(self) -> Box:
+        """Bounding box of the stored image."""
+        return self.image.bbox
+
+    def _deserialize_projection(self, archive: InputArchive[Any]) -> Any:
+        return self.projection.deserialize(archive) if self.projection is not None else None
+
+    def deserialize(
+        self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any
+    ) -> MaskedImage:
+        """Read all three planes back (optionally only ``bbox``) and reattach the projection."""
+        if kwargs:
+            raise InvalidParameterError(
+                f"Unrecognized parameters for reading a MaskedImage: {sorted(kwargs)}."
+            )
+        return MaskedImage(
+            self.image.deserialize(archive, bbox=bbox),
+            mask=self.mask.deserialize(archive, bbox=bbox),
+            variance=self.variance.deserialize(archive, bbox=bbox),
+            projection=self._deserialize_projection(archive),
+            metadata=dict(self.metadata),
+        )
+
+    def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
+        """Read just ``image``, ``mask``, ``variance`` (accepting ``bbox``), ``projection`` or ``bbox``."""
+        match component:
+            case "image" | "mask" | "variance":
+                plane = getattr(self, component).deserialize(archive, **kwargs)
+                projection = self._deserialize_projection(archive)
+                return plane if projection is None else plane.view(projection=projection)
+            case "projection":
+                return self._deserialize_projection(archive)
+            case "bbox":
+                return self.bbox
+        return super().deserialize_component(component, archive, **kwargs)
