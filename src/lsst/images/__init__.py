@@ -23,7 +23,7 @@ from ._transforms import __getattr__  # noqa: F401  (lazy ProjectionAstropyView)
 from ._polygon import *  # noqa: F403
 
 # --- visit image components ---------------------------------------------------
-# from ._backgrounds import *  # noqa: F403
+from ._backgrounds import *  # noqa: F403
 from ._observation_summary_stats import *  # noqa: F403
 # from ._visit_image import *  # noqa: F403
 
