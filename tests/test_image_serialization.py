@@ -313,3 +313,85 @@ def test_json_tree_field_order():
     assert list(data["mask"]) == ["data", "start", "planes", "dtype"]
     assert data["mask"]["dtype"] == "int16"
     assert data["image"]["start"] == [-3, 12]
+
+
+# ---------------------------------------------------------------------------
+# With a projection (needs the transforms layer)
+
+
+def _fixture_projection(sip: bool):
+    import astropy.wcs
+
+    from lsst.images import DetectorFrame, Projection
+
+    inputs = load_manifest("lsst-images-2100")["builder_inputs"]
+    cards = dict(inputs["tan_wcs_cards"])
+    if sip:
+        cards.update(inputs["tan_sip_extra_cards"])
+        cards["CTYPE1"] += "-SIP"
+        cards["CTYPE2"] += "-SIP"
+    wcs = astropy.wcs.WCS(astropy.io.fits.Header(cards))
+    frame = DetectorFrame(
+        instrument="LSSTCam", visit=2025052000177, detector=85, bbox=Box.factory[0:4004, 0:4096]
+    )
+    return Projection.from_fits_wcs(wcs, frame)
+
+
+def _cards_after_extname(cards: list) -> list:
+    return cards[[c[0] for c in cards].index("EXTNAME") + 1 :]
+
+
+@pytest.mark.parametrize(
+    "name,sip,shape,start",
+    [
+        ("image_f32_with_projection", False, (50, 60), (2000, 1000)),
+        ("image_f32_projection_sip", True, (40, 56), (300, 700)),
+    ],
+)
+def test_image_with_projection_matches_reference(name, sip, shape, start):
+    entry = load_manifest("lsst-images-2100")["files"][name]
+    image = Image(
+        0.0, shape=shape, start=start, dtype=np.float32, unit=u.nJy, projection=_fixture_projection(sip)
+    )
+    archive, tree = _write(image)
+    header = archive.headers["fits:IMAGE"]
+    expected = _cards_after_extname(entry["header_image"])
+    assert [c.keyword for c in header.cards] == [c[0] for c in expected]
+    for card, (key, value, comment) in zip(header.cards, expected, strict=True):
+        assert card.comment == comment, key
+        if isinstance(value, float):
+            assert card.value == pytest.approx(value, rel=1e-12, abs=1e-15), key
+        else:
+            assert card.value == value, key
+    assert dump_tree_json(tree) == _tree_bytes(name)
+    back = _reparse(Image, tree).deserialize(MemoryInputArchive(archive))
+    assert back.projection is not None
+    for point in entry["expect"]["projection"]["points"][:5]:
+        sky = back.projection.pixel_to_sky(x=point["x"], y=point["y"])
+        assert sky.ra.deg == pytest.approx(point["ra_deg"], abs=1e-9)
+        assert sky.dec.deg == pytest.approx(point["dec_deg"], abs=1e-9)
+    # The cached FITS WCS of the image is in local (array) coordinates.
+    assert image.fits_wcs.wcs.crpix[0] == pytest.approx(2048.5 - start[1])
+    assert image.fits_wcs.wcs.crpix[1] == pytest.approx(2002.5 - start[0])
+
+
+def test_masked_image_with_projection_stores_it_once():
+    projection = _fixture_projection(False)
+    entry = load_manifest("lsst-images-2100")["files"]["masked_image_projection_tiles32"]
+    schema = MaskSchema(
+        [MaskPlane(p["name"], p["description"]) for p in entry["expect"]["planes"]["mask"]["schema"]]
+    )
+    image = Image(
+        0.0, shape=(128, 128), start=(1500, 2500), dtype=np.float32, unit=u.nJy, projection=projection
+    )
+    masked = MaskedImage(image, mask_schema=schema)
+    archive, tree = _write(masked)
+    assert dump_tree_json(tree) == _tree_bytes("masked_image_projection_tiles32")
+    for source in ("fits:IMAGE", "fits:MASK", "fits:VARIANCE"):
+        assert archive.headers[source]["CTYPE1"] == "RA---TAN"
+        assert archive.headers[source]["CRVAL1A"] == 2500.0
+    back = _reparse(MaskedImage, tree).deserialize(MemoryInputArchive(archive))
+    assert back.projection is not None
+    assert back.image.projection is back.projection
+    assert back.mask.projection is back.projection
+    assert back.variance.projection is back.projection
