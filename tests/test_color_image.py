@@ -61,3 +61,34 @@ def test_subset_copy_setitem():
     np.testing.assert_array_equal(c.array[0, 0], [-1, -1, -1])
     with pytest.raises(TypeError):
         c[0:1]
+
+
+def test_channels_keep_their_own_metadata():
+    c = ColorImage(np.zeros((2, 3, 3), np.uint8), metadata={"x": 1})
+    assert c.red is c.red
+    assert c.red.metadata == {} and c.red.metadata is not c.metadata
+    sub = c[Box.factory[0:1, 0:2]]
+    assert sub.metadata is c.metadata
+    assert np.shares_memory(sub.green.array, c.array)
+
+
+def test_serialization_tree_and_round_trip():
+    from lsst.images.serialization import dump_tree_json
+    from test_image_serialization import MemoryInputArchive, _reparse, _write
+
+    array = np.arange(18, dtype=np.uint8).reshape(2, 3, 3)
+    c = ColorImage(array, start=(1, 2), metadata={"x": 1})
+    archive, tree = _write(c)
+    ref = '{"source":"fits:%s","shape":[2,3],"datatype":"uint8","byteorder":"big"}'
+    expected = (
+        '{"metadata":{"x":1},'
+        + ",".join(f'"{n}":{{"data":{ref % n.upper()},"start":[1,2]}}' for n in ("red", "green", "blue"))
+        + "}"
+    )
+    assert dump_tree_json(tree).decode() == expected
+    assert archive.headers["fits:GREEN"]["CRVAL1A"] == 2.0
+    back = _reparse(ColorImage, tree).deserialize(MemoryInputArchive(archive))
+    np.testing.assert_array_equal(back.array, array)
+    assert back.bbox == c.bbox and back.metadata == {"x": 1}
+    part = _reparse(ColorImage, tree).deserialize(MemoryInputArchive(archive), bbox=Box.factory[2:3, 3:5])
+    np.testing.assert_array_equal(part.array, array[1:2, 1:3])

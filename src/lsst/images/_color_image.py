@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-__all__ = ("ColorImage",)
+__all__ = ("ColorImage", "ColorImageSerializationModel")
 
 from collections.abc import Sequence
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
+import pydantic
 
 from ._generalized_image import GeneralizedImage
 from ._geom import Box
-from ._image import Image, _resolve_shape_and_bbox
+from ._image import Image, ImageSerializationModel, _resolve_shape_and_bbox
+from ._transforms._models import ProjectionSerializationModel
+from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
+from .utils import is_none
+
+P = TypeVar("P")
 
 if TYPE_CHECKING:
     from ._generalized_image import MetadataValue
@@ -60,6 +66,7 @@ class ColorImage(GeneralizedImage):
             array.shape[:2], bbox=bbox, start=start, shape=None, what="color array"
         )
         self._projection = projection
+        self._channels: tuple[Image, Image, Image] | None = None
 
     @classmethod
     def _from_parts(cls, array: np.ndarray, bbox: Box, projection: Projection[Any] | None) -> ColorImage:
@@ -67,6 +74,7 @@ class ColorImage(GeneralizedImage):
         result._array = array
         result._bbox = bbox
         result._projection = projection
+        result._channels = None
         return result
 
     @staticmethod
@@ -108,9 +116,14 @@ class ColorImage(GeneralizedImage):
         return self._projection
 
     def _channel(self, index: int) -> Image:
-        result = Image._from_parts(self._array[..., index], self._bbox, None, self._projection)
-        result._init_view_state(self)
-        return result
+        # Channel views are built once so that they keep their own (initially
+        # empty) metadata, like any other Image.
+        if self._channels is None:
+            self._channels = tuple(  # type: ignore[assignment]
+                Image(self._array[..., i], bbox=self._bbox, projection=self._projection) for i in range(3)
+            )
+        assert self._channels is not None
+        return self._channels[index]
 
     @property
     def red(self) -> Image:
@@ -150,8 +163,53 @@ class ColorImage(GeneralizedImage):
         result._init_copy_state(self)
         return result
 
+    # -- serialization -----------------------------------------------------
+
+    def serialize(self, archive: OutputArchive[Any]) -> ColorImageSerializationModel[Any]:
+        """Store the three channels (``red``, ``green``, ``blue``) and the projection once."""
+        channels = {}
+        for name, channel in (("red", self.red), ("green", self.green), ("blue", self.blue)):
+            channels[name] = archive.serialize_direct(
+                name, lambda a, channel=channel: channel.serialize(a, save_projection=False)
+            )
+        projection = None
+        if self._projection is not None:
+            projection = archive.serialize_direct("projection", self._projection.serialize)
+        return ColorImageSerializationModel(metadata=dict(self.metadata), projection=projection, **channels)
+
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[ColorImageSerializationModel[Any]]:
+        """Return the model class to parse for a ColorImage stored with ``pointer_type`` pointers."""
+        return ColorImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+
     def __str__(self) -> str:
         return f"ColorImage({self._bbox}, {self._array.dtype})"
 
     def __repr__(self) -> str:
         return f"ColorImage(..., bbox={self._bbox!r}, dtype={self._array.dtype!r})"
+
+
+class ColorImageSerializationModel(ArchiveTree, Generic[P]):
+    """Serialized form of a `ColorImage`: one image model per channel plus the projection."""
+
+    red: ImageSerializationModel[P]
+    green: ImageSerializationModel[P]
+    blue: ImageSerializationModel[P]
+    projection: ProjectionSerializationModel[P] | None = pydantic.Field(default=None, exclude_if=is_none)
+
+    @property
+    def bbox(self) -> Box:
+        """Bounding box of the stored channels."""
+        return self.red.bbox
+
+    def deserialize(
+        self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any
+    ) -> ColorImage:
+        """Read the channels back (optionally only ``bbox``) and restack them."""
+        if kwargs:
+            raise InvalidParameterError(
+                f"Unrecognized parameters for reading a ColorImage: {sorted(kwargs)}."
+            )
+        channels = [getattr(self, name).deserialize(archive, bbox=bbox) for name in ("red", "green", "blue")]
+        projection = self.projection.deserialize(archive) if self.projection is not None else None
+        return ColorImage.from_channels(*channels, projection=projection, metadata=dict(self.metadata))
