@@ -134,3 +134,18 @@ def test_setitem_unit_conversion():
     assert a.mask.array.sum() == 16
     np.testing.assert_allclose(a.variance.array[inner], 1e-6)
     assert a.variance.array[0, 0] == 1.0
+
+
+def test_read_legacy_entry_points_delegate_to_legacy_reader():
+    from conftest import fixture_dir
+    from lsst.images import legacy
+
+    path = fixture_dir("legacy") / "ip_diffim__scienceMI.fits"
+    masked = MaskedImage.read_legacy(path)
+    direct = legacy.read_masked_image(path)
+    assert masked.bbox == direct.bbox
+    assert masked.image == direct.image and masked.mask == direct.mask and masked.variance == direct.variance
+    variance = MaskedImage.read_legacy(path, component="variance")
+    assert variance == direct.variance
+    assert Image.read_legacy(path) == direct.image
+    assert Mask.read_legacy(path, ext=2) == direct.mask

@@ -179,3 +179,14 @@ def test_assert_projections_equal():
         Mask(schema=MaskSchema([]), shape=(1, 1), projection=p),
         Mask(schema=MaskSchema([]), shape=(1, 1), projection=q),
     )
+
+
+def test_assert_projections_equal_with_real_projections():
+    from test_image_serialization import _fixture_projection
+
+    tan, tan2, sip = _fixture_projection(False), _fixture_projection(False), _fixture_projection(True)
+    assert_projections_equal(TC, tan, tan2, expect_identity=False)
+    with pytest.raises(FAIL):
+        assert_projections_equal(TC, tan, sip)
+    image = Image(0.0, shape=(2, 2), projection=tan)
+    assert_images_equal(TC, image, Image(0.0, shape=(2, 2), projection=tan2))
