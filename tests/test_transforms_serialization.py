@@ -129,7 +129,7 @@ def test_composed_transform_keeps_intermediate_frames():
     assert data["frames"] == [
         {"unit": "mm", "frame_type": "GENERAL"},
         {"unit": "um", "frame_type": "GENERAL"},
-        {"unit": "pix", "frame_type": "GENERAL"},
+        {"unit": "pixel", "frame_type": "GENERAL"},  # VOUnit spelling, as the reference writes it
     ]
     assert data["bounds"][0] == {"y": {"start": 0, "stop": 10}, "x": {"start": 0, "stop": 20}}
     assert data["bounds"][1] is None and data["bounds"][2]["type"] == "Polygon"

@@ -34,7 +34,7 @@ import numpy as np
 import pydantic
 
 from .._geom import Box
-from ._units import Unit
+from ..serialization import Unit
 
 T = TypeVar("T")
 
