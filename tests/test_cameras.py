@@ -8,8 +8,8 @@ import astropy.units as u
 import numpy as np
 import pydantic
 import pytest
-from conftest import fixture_dir, load_manifest
 
+from conftest import fixture_dir, load_manifest
 from lsst.images import YX, Box, DetectorFrame, FieldAngleFrame, FocalPlaneFrame, Interval
 from lsst.images import json as images_json
 from lsst.images.cameras import (

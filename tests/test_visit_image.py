@@ -9,8 +9,8 @@ import astropy.wcs
 import numpy as np
 import pytest
 from astro_metadata_translator import ObservationInfo
-from conftest import fixture_dir, load_manifest
 
+from conftest import fixture_dir, load_manifest
 from lsst.images import (
     BackgroundMap,
     Box,
@@ -451,3 +451,88 @@ def test_legacy_mask_plane_maps() -> None:
     coadd_map = get_legacy_deep_coadd_mask_planes()
     assert list(coadd_map) == ["NO_DATA", "INTRP", "CR", "SAT", "EDGE", "REJECTED", "DETECTED", "INEXACT_PSF"]
     assert coadd_map["REJECTED"] == MaskPlane("REJECTED", coadd_map["REJECTED"].description)
+
+
+# --- serialization ---------------------------------------------------------------------------------------
+
+
+def test_json_round_trip(visit: VisitImage, tmp_path) -> None:
+    from lsst.images import json as images_json
+
+    path = tmp_path / "visit.json"
+    images_json.write(visit, str(path))
+    tree = json.loads(path.read_text())
+    assert list(tree) == [
+        "metadata", "image", "mask", "variance", "projection", "psf", "obs_info", "photometric_scaling",
+        "summary_stats", "detector", "aperture_corrections", "bounds", "backgrounds",
+    ]  # fmt: skip
+    assert tree["psf"]["sigma"] == 2.0 and tree["psf"]["stamp_size"] == 25
+    assert tree["photometric_scaling"]["unit"] == "nJy / electron"
+    assert tree["bounds"]["type"] == "Polygon"
+    assert tree["backgrounds"]["subtracted"] == "standard"
+    result = images_json.read(VisitImage, str(path))
+    again = result.deserialized
+    assert result.metadata == visit.metadata == again.metadata
+    assert again.bbox == visit.bbox and again.unit == u.nJy
+    np.testing.assert_array_equal(again.image.array, visit.image.array)
+    np.testing.assert_array_equal(again.mask.array, visit.mask.array)
+    np.testing.assert_array_equal(again.variance.array, visit.variance.array)
+    assert again.mask.schema == visit.mask.schema
+    assert again.psf == visit.psf
+    assert again.obs_info == visit.obs_info
+    assert again.summary_stats == visit.summary_stats
+    np.testing.assert_array_equal(again.bounds.x_vertices[:4], visit.bounds.x_vertices[:4])
+    assert again.detector.amplifiers == visit.detector.amplifiers
+    assert again.detector.frame == visit.detector.frame
+    assert again.projection.pixel_frame == visit.projection.pixel_frame
+    sky_a = again.projection.pixel_to_sky(x=2010.0, y=1020.0)
+    sky_b = visit.projection.pixel_to_sky(x=2010.0, y=1020.0)
+    assert sky_a.separation(sky_b).arcsec < 1e-9
+    np.testing.assert_array_equal(again.photometric_scaling.coefficients, PHOTO_COEFFS)
+    assert again.photometric_scaling.unit == u.nJy / u.electron
+    np.testing.assert_array_equal(
+        again.aperture_corrections["base_PsfFlux_instFlux"].coefficients,
+        visit.aperture_corrections["base_PsfFlux_instFlux"].coefficients,
+    )
+    assert again.backgrounds.subtracted.name == "standard"
+    assert again.backgrounds["standard"].description == "Subtracted background."
+    # A subimage read clips the bounds and keeps every component.
+    box = Box.factory[1010:1020, 2020:2035]
+    sub = images_json.read(VisitImage, str(path), bbox=box).deserialized
+    assert sub.bbox == box and sub.bounds == box
+    np.testing.assert_array_equal(sub.image.array, visit[box].image.array)
+    # A visit image whose bounds are its bbox omits them from the tree.
+    plain = VisitImage(
+        visit.image, mask=visit.mask, psf=visit.psf, obs_info=visit.obs_info, detector=visit.detector
+    )
+    assert "bounds" not in images_json.write(plain).model_dump()
+
+
+def test_serialize_rejects_unsupported_psf(detector, obs_info, projection) -> None:
+    from lsst.images import json as images_json
+    from lsst.images.psfs import PointSpreadFunction
+
+    class OddPsf(PointSpreadFunction):
+        @property
+        def bounds(self):
+            return BBOX
+
+        @property
+        def kernel_bbox(self):
+            return Box.factory[-1:2, -1:2]
+
+        def compute_kernel_image(self, *, x, y):
+            raise NotImplementedError()
+
+        def compute_stellar_image(self, *, x, y):
+            raise NotImplementedError()
+
+        def compute_stellar_bbox(self, *, x, y):
+            raise NotImplementedError()
+
+    vi = _make(detector, obs_info, projection, psf=OddPsf())
+    with pytest.raises(TypeError, match="OddPsf"):
+        images_json.write(vi)
+    deferred = _make(detector, obs_info, projection, psf=ArchiveReadError("no piff"))
+    with pytest.raises(ArchiveReadError):
+        images_json.write(deferred)

@@ -19,14 +19,24 @@ from ._color_image import *  # noqa: F403
 
 # --- coordinates, projections, regions ---------------------------------------
 from ._transforms import *  # noqa: F403
-from ._transforms import __getattr__  # noqa: F401  (lazy ProjectionAstropyView)
+from ._transforms import __getattr__ as _transforms_getattr  # (lazy ProjectionAstropyView)
 from ._polygon import *  # noqa: F403
 
 # --- visit image components ---------------------------------------------------
 from ._backgrounds import *  # noqa: F403
 from ._observation_summary_stats import *  # noqa: F403
-# from ._visit_image import *  # noqa: F403
+from ._visit_image import *  # noqa: F403
+from ._visit_image import __getattr__ as _visit_image_getattr  # (lazy VisitImageSerializationModel)
+from ._legacy_mask_planes import *  # noqa: F403
+from . import cameras  # noqa: F401
 
 # --- subpackages imported as a side effect ------------------------------------
 # from . import utils, serialization, fields, psfs, cameras, aperture_corrections, fits  # noqa: F401
 from . import serialization  # noqa: F401
+
+
+def __getattr__(name: str) -> object:
+    # Lazily loaded public names (their modules import heavy dependencies on first use).
+    if name == "VisitImageSerializationModel":
+        return _visit_image_getattr(name)
+    return _transforms_getattr(name)

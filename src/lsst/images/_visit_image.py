@@ -2,63 +2,45 @@
 
 from __future__ import annotations
 
-__all__ = ("VisitImage", "VisitImageSerializationModel")
+__all__ = ("VisitImage",)
 
 from collections.abc import Mapping
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 
 import astropy.units as u
 import numpy as np
-import pydantic
-from astro_metadata_translator import ObservationInfo
 
-from ._backgrounds import BackgroundMap, BackgroundMapSerializationModel
+from ._backgrounds import BackgroundMap
 from ._geom import Box
 from ._image import Image
 from ._mask import Mask, MaskPlane, MaskSchema
-from ._masked_image import MaskedImage, MaskedImageSerializationModel
+from ._masked_image import MaskedImage
 from ._observation_summary_stats import ObservationSummaryStats
-from ._polygon import SerializableBounds
-from ._transforms import DetectorFrame, Projection, ProjectionSerializationModel
+from ._transforms import DetectorFrame, Projection
 from .aperture_corrections import ApertureCorrectionMap, ApertureCorrectionMapSerializationModel
-from .cameras import Detector, DetectorSerializationModel
-from .fields import BaseField, FieldSerializationModel
-from .psfs import (
-    GaussianPointSpreadFunction,
-    GaussianPSFSerializationModel,
-    PiffSerializationModel,
-    PointSpreadFunction,
-    PSFExSerializationModel,
-)
-from .serialization import (
-    ArchiveReadError,
-    ArchiveTree,
-    InputArchive,
-    InvalidComponentError,
-    InvalidParameterError,
-    MetadataValue,
-    OutputArchive,
-)
+from .cameras import Detector
+from .fields import BaseField
+from .psfs import GaussianPointSpreadFunction, PointSpreadFunction
+from .serialization import ArchiveReadError, MetadataValue, OutputArchive
 
 if TYPE_CHECKING:
+    # astro_metadata_translator pulls in astropy.coordinates and astropy.io.fits, so it is only
+    # imported (by the serialization model) when a visit image is actually written or read.
+    from astro_metadata_translator import ObservationInfo
+
     from ._geom import Bounds
     from ._transforms import ProjectionAstropyView
+    from ._visit_image_model import VisitImageSerializationModel
 
-P = TypeVar("P")
 
-#: Components of a `VisitImage` that are not pixel planes (and so take no ``bbox``).
-_NON_PIXEL_COMPONENTS = (
-    "projection",
-    "psf",
-    "obs_info",
-    "photometric_scaling",
-    "summary_stats",
-    "detector",
-    "aperture_corrections",
-    "bounds",
-    "backgrounds",
-)
+def __getattr__(name: str) -> Any:
+    # The serialization model needs ObservationInfo at class-definition time; load it on first use.
+    if name == "VisitImageSerializationModel":
+        from ._visit_image_model import VisitImageSerializationModel
+
+        return VisitImageSerializationModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class VisitImage(MaskedImage):
@@ -429,6 +411,8 @@ class VisitImage(MaskedImage):
         ArchiveReadError
             If the PSF could not be read originally (there is nothing to save).
         """
+        from ._visit_image_model import VisitImageSerializationModel
+
         psf = self.psf
         if not _is_serializable_psf(psf):
             raise TypeError(
@@ -471,6 +455,8 @@ class VisitImage(MaskedImage):
     @staticmethod
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[VisitImageSerializationModel[Any]]:
         """Return the pydantic model used to read a visit image from an archive with this pointer type."""
+        from ._visit_image_model import VisitImageSerializationModel
+
         return VisitImageSerializationModel[pointer_type]  # type: ignore[valid-type]
 
     # --- legacy conversions ------------------------------------------------------------------
@@ -588,109 +574,3 @@ def _is_serializable_psf(psf: PointSpreadFunction) -> bool:
         cls for name in ("PiffWrapper", "PSFExWrapper") if (cls := getattr(psfs, name, None)) is not None
     )
     return isinstance(psf, serializable)
-
-
-class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P]):
-    """Serialized form of a `VisitImage` (the JSON tree of a visit-image file).
-
-    The PSF is an untagged union resolved left to right (Piff, PSFEx, Gaussian); anything else is
-    kept as raw data so that the rest of the image can still be read, with the error deferred to
-    `VisitImage.psf`.
-    """
-
-    projection: ProjectionSerializationModel[P]
-    psf: PiffSerializationModel | PSFExSerializationModel | GaussianPSFSerializationModel | Any = (
-        pydantic.Field(union_mode="left_to_right")
-    )
-    obs_info: ObservationInfo
-    photometric_scaling: FieldSerializationModel | None = None
-    summary_stats: ObservationSummaryStats
-    detector: DetectorSerializationModel
-    aperture_corrections: ApertureCorrectionMapSerializationModel = pydantic.Field(
-        default_factory=ApertureCorrectionMapSerializationModel
-    )
-    bounds: SerializableBounds | None = None
-    backgrounds: BackgroundMapSerializationModel = pydantic.Field(
-        default_factory=BackgroundMapSerializationModel
-    )
-
-    def deserialize(
-        self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any
-    ) -> VisitImage:
-        """Rebuild the `VisitImage`, optionally just the subimage within ``bbox``.
-
-        A PSF that cannot be rebuilt does not prevent reading: the `ArchiveReadError` is stored and
-        raised when `VisitImage.psf` is accessed.
-        """
-        if kwargs:
-            raise InvalidParameterError(
-                f"Unrecognized parameters for reading a VisitImage: {sorted(kwargs)}."
-            )
-        image = self.image.deserialize(archive, bbox=bbox)
-        mask = self.mask.deserialize(archive, bbox=bbox)
-        variance = self.variance.deserialize(archive, bbox=bbox)
-        try:
-            psf: PointSpreadFunction | ArchiveReadError = self._deserialize_psf(archive)
-        except ArchiveReadError as err:
-            psf = err
-        return VisitImage(
-            image,
-            mask=mask,
-            variance=variance,
-            projection=self.projection.deserialize(archive),
-            bounds=self.bounds.deserialize() if self.bounds is not None else None,
-            obs_info=self.obs_info,
-            summary_stats=self.summary_stats,
-            photometric_scaling=(
-                self.photometric_scaling.deserialize(archive)
-                if self.photometric_scaling is not None
-                else None
-            ),
-            psf=psf,
-            detector=self.detector.deserialize(archive),
-            aperture_corrections=self.aperture_corrections.deserialize(archive),
-            backgrounds=self.backgrounds.deserialize(archive),
-            metadata=dict(self.metadata),
-        )
-
-    def _deserialize_psf(self, archive: InputArchive[Any]) -> PointSpreadFunction:
-        """Rebuild the PSF, turning every failure into an `ArchiveReadError`."""
-        if not isinstance(self.psf, ArchiveTree):
-            raise ArchiveReadError(
-                "The PSF in this archive is not a recognized model (Piff, PSFEx or Gaussian); keys: "
-                f"{sorted(self.psf) if isinstance(self.psf, Mapping) else type(self.psf).__name__}."
-            )
-        try:
-            return self.psf.deserialize(archive)
-        except ArchiveReadError:
-            raise
-        except Exception as err:
-            raise ArchiveReadError(f"Could not read the PSF ({type(err).__name__}: {err}).") from err
-
-    def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
-        """Read a single component by name.
-
-        Pixel planes (``'image'``, ``'mask'``, ``'variance'``) and ``'bbox'`` behave as for a masked
-        image (the planes accept ``bbox=``); the other components accept no keyword arguments.
-        """
-        if component not in _NON_PIXEL_COMPONENTS:
-            if component in ("image", "mask", "variance", "bbox"):
-                return super().deserialize_component(component, archive, **kwargs)
-            raise InvalidComponentError(f"VisitImage has no component {component!r}.")
-        if kwargs:
-            raise InvalidParameterError(
-                f"Component {component!r} of a VisitImage takes no parameters (got {sorted(kwargs)})."
-            )
-        match component:
-            case "psf":
-                return self._deserialize_psf(archive)
-            case "bounds":
-                return self.bounds.deserialize() if self.bounds is not None else self.bbox
-            case "obs_info":
-                return self.obs_info
-            case "summary_stats":
-                return self.summary_stats
-            case "photometric_scaling":
-                return self.photometric_scaling.deserialize(archive) if self.photometric_scaling else None
-            case _:
-                return getattr(self, component).deserialize(archive)

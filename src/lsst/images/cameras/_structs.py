@@ -67,7 +67,7 @@ class Orientation(pydantic.BaseModel):
             and self.pixel_reference_x == other.pixel_reference_x
             and self.pixel_reference_y == other.pixel_reference_y
             and all(
-                u.allclose(getattr(self, name), getattr(other, name), rtol=0.0, atol=0.0)
+                getattr(self, name).to_value(u.rad) == getattr(other, name).to_value(u.rad)
                 for name in ("yaw", "pitch", "roll")
             )
         )

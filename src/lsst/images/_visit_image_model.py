@@ -1,0 +1,162 @@
+"""`VisitImageSerializationModel`: the JSON-tree form of a `VisitImage`.
+
+Kept apart from `VisitImage` itself because its ``obs_info`` field needs
+``astro_metadata_translator`` (which imports astropy.coordinates and astropy.io.fits) at
+class-definition time; it is imported on first use so that ``import lsst.images`` stays fast.
+"""
+
+from __future__ import annotations
+
+__all__ = ("VisitImageSerializationModel",)
+
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
+
+import pydantic
+from astro_metadata_translator import ObservationInfo
+
+from ._backgrounds import BackgroundMapSerializationModel
+from ._geom import Box
+from ._masked_image import MaskedImageSerializationModel
+from ._observation_summary_stats import ObservationSummaryStats
+from ._polygon import SerializableBounds
+from ._transforms import ProjectionSerializationModel
+from ._visit_image import VisitImage
+from .aperture_corrections import ApertureCorrectionMapSerializationModel
+from .cameras import DetectorSerializationModel
+from .fields import FieldSerializationModel
+from .psfs import (
+    GaussianPSFSerializationModel,
+    PiffSerializationModel,
+    PointSpreadFunction,
+    PSFExSerializationModel,
+)
+from .serialization import (
+    ArchiveReadError,
+    ArchiveTree,
+    InputArchive,
+    InvalidComponentError,
+    InvalidParameterError,
+)
+from .utils import is_none
+
+P = TypeVar("P")
+
+#: Components of a `VisitImage` that are not pixel planes (and so take no ``bbox``).
+_NON_PIXEL_COMPONENTS = (
+    "projection",
+    "psf",
+    "obs_info",
+    "photometric_scaling",
+    "summary_stats",
+    "detector",
+    "aperture_corrections",
+    "bounds",
+    "backgrounds",
+)
+
+
+class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P]):
+    """Serialized form of a `VisitImage` (the JSON tree of a visit-image file).
+
+    The PSF is an untagged union resolved left to right (Piff, PSFEx, Gaussian); anything else is
+    kept as raw data so that the rest of the image can still be read, with the error deferred to
+    `VisitImage.psf`.
+    """
+
+    projection: ProjectionSerializationModel[P]
+    psf: PiffSerializationModel | PSFExSerializationModel | GaussianPSFSerializationModel | Any = (
+        pydantic.Field(union_mode="left_to_right")
+    )
+    obs_info: ObservationInfo
+    photometric_scaling: FieldSerializationModel | None = None
+    summary_stats: ObservationSummaryStats
+    detector: DetectorSerializationModel
+    aperture_corrections: ApertureCorrectionMapSerializationModel = pydantic.Field(
+        default_factory=ApertureCorrectionMapSerializationModel
+    )
+    bounds: SerializableBounds | None = pydantic.Field(default=None, exclude_if=is_none)
+    backgrounds: BackgroundMapSerializationModel = pydantic.Field(
+        default_factory=BackgroundMapSerializationModel
+    )
+
+    def deserialize(
+        self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any
+    ) -> VisitImage:
+        """Rebuild the `VisitImage`, optionally just the subimage within ``bbox``.
+
+        A PSF that cannot be rebuilt does not prevent reading: the `ArchiveReadError` is stored and
+        raised when `VisitImage.psf` is accessed.
+        """
+        if kwargs:
+            raise InvalidParameterError(
+                f"Unrecognized parameters for reading a VisitImage: {sorted(kwargs)}."
+            )
+        image = self.image.deserialize(archive, bbox=bbox)
+        mask = self.mask.deserialize(archive, bbox=bbox)
+        variance = self.variance.deserialize(archive, bbox=bbox)
+        try:
+            psf: PointSpreadFunction | ArchiveReadError = self._deserialize_psf(archive)
+        except ArchiveReadError as err:
+            psf = err
+        return VisitImage(
+            image,
+            mask=mask,
+            variance=variance,
+            projection=self.projection.deserialize(archive),
+            bounds=self.bounds.deserialize() if self.bounds is not None else None,
+            obs_info=self.obs_info,
+            summary_stats=self.summary_stats,
+            photometric_scaling=(
+                self.photometric_scaling.deserialize(archive)
+                if self.photometric_scaling is not None
+                else None
+            ),
+            psf=psf,
+            detector=self.detector.deserialize(archive),
+            aperture_corrections=self.aperture_corrections.deserialize(archive),
+            backgrounds=self.backgrounds.deserialize(archive),
+            metadata=dict(self.metadata),
+        )
+
+    def _deserialize_psf(self, archive: InputArchive[Any]) -> PointSpreadFunction:
+        """Rebuild the PSF, turning every failure into an `ArchiveReadError`."""
+        if not isinstance(self.psf, ArchiveTree):
+            raise ArchiveReadError(
+                "The PSF in this archive is not a recognized model (Piff, PSFEx or Gaussian); keys: "
+                f"{sorted(self.psf) if isinstance(self.psf, Mapping) else type(self.psf).__name__}."
+            )
+        try:
+            return self.psf.deserialize(archive)
+        except ArchiveReadError:
+            raise
+        except Exception as err:
+            raise ArchiveReadError(f"Could not read the PSF ({type(err).__name__}: {err}).") from err
+
+    def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
+        """Read a single component by name.
+
+        Pixel planes (``'image'``, ``'mask'``, ``'variance'``) and ``'bbox'`` behave as for a masked
+        image (the planes accept ``bbox=``); the other components accept no keyword arguments.
+        """
+        if component not in _NON_PIXEL_COMPONENTS:
+            if component in ("image", "mask", "variance", "bbox"):
+                return super().deserialize_component(component, archive, **kwargs)
+            raise InvalidComponentError(f"VisitImage has no component {component!r}.")
+        if kwargs:
+            raise InvalidParameterError(
+                f"Component {component!r} of a VisitImage takes no parameters (got {sorted(kwargs)})."
+            )
+        match component:
+            case "psf":
+                return self._deserialize_psf(archive)
+            case "bounds":
+                return self.bounds.deserialize() if self.bounds is not None else self.bbox
+            case "obs_info":
+                return self.obs_info
+            case "summary_stats":
+                return self.summary_stats
+            case "photometric_scaling":
+                return self.photometric_scaling.deserialize(archive) if self.photometric_scaling else None
+            case _:
+                return getattr(self, component).deserialize(archive)
