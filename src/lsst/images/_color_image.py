@@ -21,8 +21,8 @@ from .utils import is_none
 P = TypeVar("P")
 
 if TYPE_CHECKING:
-    from ._generalized_image import MetadataValue
     from ._transforms import Projection
+    from .serialization import MetadataValue
 
 
 class ColorImage(GeneralizedImage):

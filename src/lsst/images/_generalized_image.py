@@ -23,8 +23,7 @@ if TYPE_CHECKING:
     import astropy.wcs
 
     from ._transforms import Projection, ProjectionAstropyView
-
-    MetadataValue = int | float | str | bool | None
+    from .serialization import MetadataValue
 
 
 _SUBSET_KEY_MESSAGE = (

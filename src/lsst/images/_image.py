@@ -33,8 +33,8 @@ from .utils import is_none
 if TYPE_CHECKING:
     import astropy.io.fits
 
-    from ._generalized_image import MetadataValue
     from ._transforms import Projection
+    from .serialization import MetadataValue
 
 
 P = TypeVar("P")
