@@ -536,3 +536,40 @@ def test_serialize_rejects_unsupported_psf(detector, obs_info, projection) -> No
     deferred = _make(detector, obs_info, projection, psf=ArchiveReadError("no piff"))
     with pytest.raises(ArchiveReadError):
         images_json.write(deferred)
+
+
+def test_deserialize_component_every_name(visit: VisitImage) -> None:
+    from lsst.images import json as images_json
+    from lsst.images.json import JsonInputArchive
+    from lsst.images.serialization import InvalidComponentError, InvalidParameterError
+
+    tree = images_json.write(visit)
+    archive = JsonInputArchive(tree.indirect)
+    box = Box.factory[1010:1020, 2020:2035]
+    assert tree.deserialize_component("bbox", archive) == BBOX
+    image = tree.deserialize_component("image", archive, bbox=box)
+    assert image.bbox == box and image.unit == u.nJy
+    np.testing.assert_array_equal(image.array, visit[box].image.array)
+    mask = tree.deserialize_component("mask", archive)
+    np.testing.assert_array_equal(mask.array, visit.mask.array)
+    variance = tree.deserialize_component("variance", archive)
+    np.testing.assert_array_equal(variance.array, visit.variance.array)
+    assert variance.unit == u.nJy**2
+    assert tree.deserialize_component("projection", archive).pixel_frame == visit.projection.pixel_frame
+    assert tree.deserialize_component("psf", archive) == visit.psf
+    assert tree.deserialize_component("obs_info", archive) == visit.obs_info
+    assert tree.deserialize_component("summary_stats", archive) == visit.summary_stats
+    scaling = tree.deserialize_component("photometric_scaling", archive)
+    np.testing.assert_array_equal(scaling.coefficients, PHOTO_COEFFS)
+    assert tree.deserialize_component("detector", archive).amplifiers == visit.detector.amplifiers
+    assert list(tree.deserialize_component("aperture_corrections", archive)) == ["base_PsfFlux_instFlux"]
+    bounds = tree.deserialize_component("bounds", archive)
+    assert isinstance(bounds, Polygon) and bounds.bbox == visit.bounds.bbox
+    backgrounds = tree.deserialize_component("backgrounds", archive)
+    assert list(backgrounds) == ["standard"] and backgrounds.subtracted.name == "standard"
+    with pytest.raises(InvalidComponentError):
+        tree.deserialize_component("band", archive)
+    with pytest.raises(InvalidParameterError):
+        tree.deserialize_component("detector", archive, bbox=box)
+    with pytest.raises(InvalidParameterError):
+        tree.deserialize(archive, unknown=True)

@@ -84,7 +84,8 @@ class VisitImage(MaskedImage):
         Arbitrary flexible metadata.
     """
 
-    _archive_default_name = "visit_image"
+    # No ``_archive_default_name``: like a MaskedImage, the planes are stored at the archive's root
+    # (HDUs IMAGE, MASK, VARIANCE, PSF/..., not VISIT_IMAGE/IMAGE).
 
     def __init__(
         self,

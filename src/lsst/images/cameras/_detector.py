@@ -166,8 +166,6 @@ class Detector:
         """Return the model used to (de)serialize a detector, whatever the archive's pointer type."""
         return DetectorSerializationModel
 
-    _archive_default_name = "detector"
-
     # --- legacy conversions -------------------------------------------------------
 
     @staticmethod
