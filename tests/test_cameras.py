@@ -301,3 +301,126 @@ def test_attribute_struct_round_trip(detector: Detector) -> None:
     assert attributes == detector._attributes
     amp = Amplifier.model_validate_json(detector.amplifiers[3].model_dump_json())
     assert amp == detector.amplifiers[3]
+
+
+# --- conversion from duck-typed stand-ins for afw cameraGeom objects ---------------------------------------
+
+
+class _Getter:
+    """Object whose ``getXxx()`` methods return the given values (stand-in for afw/geom types)."""
+
+    def __init__(self, **values: object) -> None:
+        for key, value in values.items():
+            setattr(self, f"get{key}", lambda value=value: value)
+
+
+def _legacy_box(box: Box) -> _Getter:
+    return _Getter(MinX=box.x.min, MinY=box.y.min, MaxX=box.x.max, MaxY=box.y.max)
+
+
+class _Named:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _legacy_amplifier(amp: Amplifier) -> _Getter:
+    raw = amp.assembled_raw_geometry
+    cal = amp.nominal_calibrations
+    return _Getter(
+        Name=amp.name,
+        BBox=_legacy_box(amp.bbox),
+        ReadoutCorner=_Named(raw.readout_corner.value),
+        RawBBox=_legacy_box(raw.bbox),
+        RawDataBBox=_legacy_box(raw.data_bbox),
+        RawFlipX=raw.flip_x,
+        RawFlipY=raw.flip_y,
+        RawXYOffset=_Getter(X=raw.x_offset, Y=raw.y_offset),
+        RawSerialOverscanBBox=_legacy_box(raw.serial_overscan_bbox),
+        RawParallelOverscanBBox=_legacy_box(raw.parallel_overscan_bbox),
+        RawSerialPrescanBBox=_legacy_box(raw.prescan_bbox),
+        Gain=cal.gain,
+        ReadNoise=cal.read_noise,
+        Saturation=cal.saturation,
+        SuspectLevel=cal.suspect_level,
+        LinearityCoeffs=list(cal.linearity_coefficients),
+        LinearityType=cal.linearity_type,
+    )
+
+
+class _Shown:
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def show(self) -> str:
+        return self._text
+
+
+class _Angle:
+    def __init__(self, radians: float) -> None:
+        self._radians = radians
+
+    def asRadians(self) -> float:  # noqa: N802
+        return self._radians
+
+
+class _LegacyTransformMap:
+    """The afw TransformMap API used by CameraFrameSet.from_legacy, backed by a real CameraFrameSet."""
+
+    def __init__(self, frames, detector_name: str, detector_id: int) -> None:
+        self._frames = frames
+        self._id = detector_id
+        self._systems = [
+            _Getter(SysName="FocalPlane", DetectorName=""),
+            _Getter(SysName="FieldAngle", DetectorName=""),
+            _Getter(SysName="Pixels", DetectorName=detector_name),
+        ]
+
+    def __iter__(self):
+        return iter(self._systems)
+
+    def getTransform(self, source, target):  # noqa: N802
+        out = {"FieldAngle": self._frames.field_angle(), "Pixels": self._frames.detector(self._id)}
+        text = self._frames[self._frames.focal_plane(), out[target.getSysName()]].show()
+        return _Getter(Mapping=_Shown(text))
+
+
+def test_detector_from_legacy_stand_in(detector: Detector) -> None:
+    orientation = detector.orientation
+    legacy = _Getter(
+        Name=detector.name,
+        Id=detector.id,
+        Type=_Named("SCIENCE"),
+        Serial=detector.serial,
+        BBox=_legacy_box(detector.bbox),
+        Orientation=_Getter(
+            FpPosition3=_Getter(
+                X=orientation.focal_plane_x, Y=orientation.focal_plane_y, Z=orientation.focal_plane_z
+            ),
+            ReferencePoint=_Getter(X=orientation.pixel_reference_x, Y=orientation.pixel_reference_y),
+            Yaw=_Angle(0.0),
+            Pitch=_Angle(0.0),
+            Roll=_Angle(0.0),
+        ),
+        PixelSize=_Getter(X=detector.pixel_size, Y=detector.pixel_size),
+        PhysicalType=detector.physical_type,
+        Amplifiers=[_legacy_amplifier(amp) for amp in detector.amplifiers],
+        TransformMap=_LegacyTransformMap(detector._frames, detector.name, detector.id),
+    )
+    converted = Detector.from_legacy(legacy, instrument="LSSTCam", visit=7)
+    assert converted.visit == 7 and converted.instrument == "LSSTCam"
+    assert converted._attributes == detector._attributes
+    assert [amp.name for amp in converted.amplifiers] == [amp.name for amp in detector.amplifiers]
+    for new, old in zip(converted.amplifiers, detector.amplifiers, strict=True):
+        assert new.bbox == old.bbox
+        assert new.assembled_raw_geometry == old.assembled_raw_geometry
+        assert new.unassembled_raw_geometry is None
+        assert new.nominal_calibrations == old.nominal_calibrations
+        # afw stores the raw readout corner; the assembled one follows from the (here absent) flips.
+        assert new.readout_corner is old.assembled_raw_geometry.readout_corner
+    x, y = np.array([0.0, 2047.5, 4095.0]), np.array([0.0, 2001.5, 4003.0])
+    np.testing.assert_allclose(
+        converted.to_field_angle.apply_forward(x=x, y=y),
+        detector.to_field_angle.apply_forward(x=x, y=y),
+        rtol=0,
+        atol=1e-12,
+    )
