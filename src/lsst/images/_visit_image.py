@@ -105,6 +105,8 @@ class VisitImage(MaskedImage):
         backgrounds: BackgroundMap | None = None,
         metadata: dict[str, MetadataValue] | None = None,
     ) -> None:
+        if not isinstance(image, Image):
+            raise TypeError(f"image must be an Image, not {type(image).__name__}.")
         if image.unit is None:
             raise TypeError("A VisitImage's image plane must have a unit.")
         if projection is None:
