@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
-import subprocess
-import sys
+import importlib.util
+import io
 from pathlib import Path
 
 import astropy.units as u
@@ -51,6 +53,24 @@ def _planes(obj) -> dict[str, tuple[np.ndarray, u.UnitBase | None]]:
         "mask": (obj.mask.array, None),
         "variance": (obj.variance.array, obj.variance.unit),
     }
+
+
+@functools.cache
+def _verifier():
+    """The shared fixture checker, imported once (running it in-process saves an interpreter per file)."""
+    spec = importlib.util.spec_from_file_location("verify_fixtures", VERIFY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _assert_verifies(path: Path) -> None:
+    if not VERIFY.exists():
+        return
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        status = _verifier().main(["--no-manifest", str(path)])
+    assert status == 0, buffer.getvalue()
 
 
 def _primary_cards(obj) -> frozenset[str]:
@@ -137,14 +157,7 @@ def test_fixture_rewrite_is_lossless(tmp_path: Path, layout: str, name: str, ent
     assert [(c.keyword, c.value) for c in after.cards] == [
         (c.keyword, c.value) for c in before.cards if not c.keyword.startswith("LSST BUTLER")
     ]
-    if VERIFY.exists():
-        proc = subprocess.run(
-            [sys.executable, str(VERIFY), "--no-manifest", str(out)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    _assert_verifies(out)
     from astropy.io import fits as afits
 
     with afits.open(out) as hdus:
@@ -166,14 +179,7 @@ def test_fixture_rewrite_4300_layout(tmp_path: Path, layout: str, name: str, ent
         assert archive.primary_header["DATAMODL"] == tree["schema_url"]
     again = fits.read(cls, str(out)).deserialized
     _check_expect(again, entry["expect"], _primary_cards(again))
-    if VERIFY.exists():
-        proc = subprocess.run(
-            [sys.executable, str(VERIFY), "--no-manifest", str(out)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    _assert_verifies(out)
 
 
 def test_fitsio_reads_our_files(tmp_path: Path) -> None:
