@@ -160,6 +160,8 @@ def test_offset_origin_x0_y0():
         (("RA---AIT", "DEC--AIT"), (0.0, 0.0), 1e-6),
         (("DEC--TAN", "RA---TAN"), (-20.0, 80.0), 1e-6),
         (("RA---STG", "DEC--STG"), (90.0, -45.0), 1e-6),
+        (("RA---CAR", "DEC--CAR"), (45.0, 0.0), 1e-6),
+        (("GLON-CAR", "GLAT-CAR"), (45.0, 0.0), 5e-3),
         # AST and astropy define the galactic frame slightly differently (~1 mas).
         (("GLON-TAN", "GLAT-TAN"), (120.0, 10.0), 5e-3),
     ],

@@ -116,11 +116,26 @@ def frame_set_from_fits_header(header: astropy.io.fits.Header) -> Ast.FrameSet:
     for card in header.cards:
         channel.putfits(card.image, False)
     channel.set("Iwc=1,SipReplace=0")
+    if _is_equatorial_car(header):
+        # AST's strict CAR reading shifts the reference point of these headers (by a fixed number of
+        # pixels) relative to wcslib; for a reference point on the native equator the linear reading
+        # is mathematically the same projection and agrees with wcslib/astropy.
+        channel.set("CarLin=1")
     channel.clear("Card")
     frame_set = channel.read()
     if frame_set is None:
         raise ValueError("AST could not read a WCS from the FITS header.")
     return frame_set
+
+
+def _is_equatorial_car(header: astropy.io.fits.Header) -> bool:
+    """Whether the header is a plate carrée (CAR) projection with its reference point at latitude 0."""
+    for axis in (1, 2):
+        ctype = str(header.get(f"CTYPE{axis}", ""))
+        is_latitude = ctype.startswith("DEC-") or ctype[1:4] == "LAT"
+        if is_latitude and ctype.endswith("-CAR"):
+            return float(header.get(f"CRVAL{axis}", 0.0)) == 0.0
+    return False
 
 
 def frame_set_to_fits_header(frame_set: Ast.FrameSet, *, tolerance: float = 1e-4) -> list[str] | None:
