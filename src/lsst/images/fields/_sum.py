@@ -99,9 +99,7 @@ class SumField(BaseField):
         """
         from ._models import SumFieldSerializationModel
 
-        return SumFieldSerializationModel(
-            operands=[operand.serialize(archive) for operand in self._operands]
-        )
+        return SumFieldSerializationModel(operands=[operand.serialize(archive) for operand in self._operands])
 
     @staticmethod
     def from_legacy_background(
