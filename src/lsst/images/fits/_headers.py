@@ -61,8 +61,18 @@ def padded(n: int) -> int:
 
 
 def header_to_bytes(header: astropy.io.fits.Header) -> bytes:
-    """Serialize a header (with END) padded to whole blocks."""
-    return header.tostring(padding=True).encode("ascii")
+    """Serialize a header (with END) padded to whole blocks.
+
+    Long EXTNAMEs push the standard comment past column 80; astropy truncates it with a
+    warning, exactly as in the reference files, so the warning is not useful here.
+    """
+    import warnings
+
+    from astropy.io.fits.verify import VerifyWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VerifyWarning)
+        return header.tostring(padding=True).encode("ascii")
 
 
 def header_from_bytes(data: bytes) -> astropy.io.fits.Header:
