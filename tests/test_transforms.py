@@ -334,3 +334,14 @@ def test_camera_frame_set_from_legacy(camera):
             rtol=0,
             atol=1e-12,
         )
+
+
+def test_linear_transform_as_fits_wcs():
+    frame = GeneralFrame(unit=u.mm)
+    transform = Transform(frame, frame, Ast.CmpMap(Ast.ZoomMap(2, 2.0), Ast.ShiftMap([1.0, 2.0]), True))
+    wcs = transform.as_fits_wcs(Box.factory[10:20, 30:40])
+    x, y = np.array([0.0, 9.0]), np.array([0.0, 5.0])
+    np.testing.assert_allclose(wcs.all_pix2world(x, y, 0), transform.apply_forward(x=x + 30, y=y + 10))
+    # A non-linear, non-celestial mapping has no FITS-WCS form.
+    distorted = Transform(frame, frame, Ast.PcdMap(1e-3, [0.0, 0.0]))
+    assert distorted.as_fits_wcs(Box.factory[0:100, 0:100]) is None

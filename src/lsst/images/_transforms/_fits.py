@@ -98,8 +98,9 @@ def mapping_to_fits_wcs(
     Returns
     -------
     astropy.wcs.WCS or None
-        The WCS with the linear part expressed as PC with ``CDELT = 1`` (like
-        a CD matrix), or `None` if AST cannot write the mapping as FITS-WCS.
+        The WCS (linear part as a CD matrix, which astropy writes back as PC
+        with ``CDELT = 1``), or `None` if AST cannot write the mapping as
+        FITS-WCS.
     """
     import astropy.wcs
     from astropy.io import fits

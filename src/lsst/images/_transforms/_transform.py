@@ -304,7 +304,7 @@ class Transform(Generic[I, O]):
         """
         from ._fits import mapping_to_fits_wcs
 
-        return mapping_to_fits_wcs(self._ast_mapping, bbox)
+        return mapping_to_fits_wcs(self._ast_mapping, bbox, sky=self._out_frame == SkyFrame.ICRS)
 
     # --- text -----------------------------------------------------------------------------------------
 
