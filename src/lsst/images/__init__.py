@@ -34,6 +34,7 @@ from . import cameras  # noqa: F401
 # from . import utils, serialization, fields, psfs, cameras, aperture_corrections, fits  # noqa: F401
 from . import serialization  # noqa: F401
 from . import aperture_corrections, fields, psfs  # noqa: F401
+from . import fits  # noqa: F401
 
 
 def __getattr__(name: str) -> object:
