@@ -117,7 +117,12 @@ def test_fixture_reads_and_matches_manifest(layout: str, name: str, entry: dict)
     assert type(obj) is cls
     _check_expect(obj, entry["expect"], _primary_cards(obj))
     assert isinstance(obj._opaque_metadata, fits.FitsOpaqueMetadata)
-    assert fits.ExtensionKey() in obj._opaque_metadata.headers
+    headers = obj._opaque_metadata.headers
+    assert fits.ExtensionKey() in headers
+    # Every card of the data HDUs was written by the library, so nothing is left over.
+    for key in ("IMAGE", "MASK", "VARIANCE"):
+        if key.lower() in entry["expect"]["planes"]:
+            assert len(headers[fits.ExtensionKey(key)]) == 0, key
 
 
 @pytest.mark.parametrize(
