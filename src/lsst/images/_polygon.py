@@ -23,11 +23,12 @@ from __future__ import annotations
 __all__ = ("Polygon", "Region", "RegionSerializationModel")
 
 import math
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 import numpy.typing as npt
 import pydantic
+from typing_extensions import TypeAliasType
 
 from ._geom import Bounds, Box, Interval, NoOverlapError
 
@@ -434,6 +435,9 @@ class IntersectionBoundsSerializationModel(pydantic.BaseModel):
 
 #: Pydantic type of any serialized `Bounds`: a Box, a GeoJSON-like region or an
 #: intersection of two bounds.  The union is untagged and resolved by shape.
-SerializableBounds = Box | RegionSerializationModel | IntersectionBoundsSerializationModel
+SerializableBounds = TypeAliasType(
+    "SerializableBounds",
+    Union[Box, RegionSerializationModel, IntersectionBoundsSerializationModel],  # noqa: UP007
+)
 
 IntersectionBoundsSerializationModel.model_rebuild()
