@@ -176,7 +176,8 @@ class Region:
         other_geometry = _geometry_of(other)
         if other_geometry is None:
             return _IntersectionBounds(self, other)
-        result = self.to_shapely().intersection(other_geometry)
+        # Operand order matters only for the vertex order of the result; this one matches the reference.
+        result = other_geometry.intersection(self.to_shapely())
         result = _polygonal_part(result)
         if result is None:
             raise NoOverlapError(f"No overlap between {other_geometry.wkt} and {self.wkt}.")
