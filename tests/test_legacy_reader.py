@@ -383,3 +383,25 @@ def test_image_read_with_header_wcs_projection() -> None:
     want = np.array(wcs["header_wcs_sky_deg"])
     np.testing.assert_allclose(sky.ra.deg, want[:, 0], atol=1e-9, rtol=0)
     np.testing.assert_allclose(sky.dec.deg, want[:, 1], atol=1e-9, rtol=0)
+
+
+def test_butler_cards_and_units(tmp_path) -> None:
+    import shutil
+
+    from astropy.io import fits
+
+    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "obs_base__calexp.fits")
+    target = tmp_path / "calexp_butler.fits"
+    shutil.copy(_path(entry), target)
+    with fits.open(target, mode="update") as hdus:
+        hdus[0].header["HIERARCH LSST BUTLER DATAID INSTRUMENT"] = "HSC"
+        hdus[0].header["HIERARCH LSST BUTLER DATAID VISIT"] = 904010
+        hdus[0].header["HIERARCH LSST ISR UNITS"] = "electron"
+        hdus[1].header["BUNIT"] = "adu"
+        hdus[3].header["BUNIT"] = "adu**2"
+    image = read_visit_image(target, component="image")
+    assert image.projection.pixel_frame.visit == 904010
+    assert image.unit == u.electron  # DP2 fix: adu relabelled when ISR worked in electrons
+    assert read_visit_image(target, component="variance").unit == u.electron**2
+    with pytest.raises(ValueError, match="visit=1 disagrees"):
+        read_visit_image(target, component="detector", visit=1)
