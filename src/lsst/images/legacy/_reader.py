@@ -434,6 +434,9 @@ class _ExposureReader:
         self.lf = lf
         self.planes = _LegacyImageFile(lf, preserve_quantization)
         self.primary = lf.primary_header
+        # Where VisitInfo, FILTER, FLUXMAG0 and butler cards live: the primary header, except in
+        # very old files whose image HDU lacks INHERIT (LEGACY.md §2.1, metadata source rule).
+        self.metadata = lf.metadata_header()
         self.archive = lf.archive
         if plane_map is None:
             from .._legacy_mask_planes import get_legacy_visit_image_mask_planes
@@ -518,13 +521,13 @@ class _ExposureReader:
 
         if self.version >= 2:
             return self.get("FILTER")
-        return filter_label_from_header(self.primary)
+        return filter_label_from_header(self.metadata)
 
     def obs_info(self, legacy_detector: Any) -> Any:
         from ._visit_info import observation_info_from_header
 
         return observation_info_from_header(
-            self.primary,
+            self.metadata,
             filename=self.lf.filename,
             detector=legacy_detector,
             filter_label=self.filter_label(),
@@ -534,7 +537,7 @@ class _ExposureReader:
         from ._photocalib import photo_calib_from_header
 
         if self.version == 0:
-            return photo_calib_from_header(self.primary)
+            return photo_calib_from_header(self.metadata)
         return self.get("PHOTOCALIB")
 
     def valid_polygon(self) -> Any:
@@ -546,7 +549,7 @@ class _ExposureReader:
     # -- instrument / visit ----------------------------------------------------------
 
     def resolve(self, obs_info: Any, instrument: str | None, visit: int | None) -> tuple[str, int]:
-        return resolve_instrument_visit(self.primary, obs_info, instrument, visit, self.lf.filename)
+        return resolve_instrument_visit(self.metadata, obs_info, instrument, visit, self.lf.filename)
 
 
 def resolve_instrument_visit(
@@ -660,7 +663,7 @@ def _read_visit_image(
     if component == "obs_info":
         return obs_info
     instrument, visit = reader.resolve(obs_info, instrument, visit)
-    instrumental_unit = _instrumental_unit(reader.primary)
+    instrumental_unit = _instrumental_unit(reader.metadata)
     photometric_scaling = None
     if component in (None, "photometric_scaling"):
         photometric_scaling = to_photometric_scaling(reader.photo_calib(), detector_bbox, instrumental_unit)
