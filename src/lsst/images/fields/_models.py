@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pydantic
+from typing_extensions import TypeAliasType
 
 from .._polygon import SerializableBounds
 from ..serialization import (
@@ -94,13 +95,17 @@ class SumFieldSerializationModel(ArchiveTree):
 
 
 #: Union of the field models, discriminated by their ``field_type`` value.
-FieldSerializationModel = Annotated[
-    ChebyshevFieldSerializationModel
-    | ProductFieldSerializationModel
-    | SplineFieldSerializationModel
-    | SumFieldSerializationModel,
-    pydantic.Field(discriminator="field_type"),
-]
+#: (A named type alias, so JSON schemas show it as one ``FieldSerializationModel`` definition.)
+FieldSerializationModel = TypeAliasType(
+    "FieldSerializationModel",
+    Annotated[
+        ChebyshevFieldSerializationModel
+        | ProductFieldSerializationModel
+        | SplineFieldSerializationModel
+        | SumFieldSerializationModel,
+        pydantic.Field(discriminator="field_type"),
+    ],
+)
 
 ProductFieldSerializationModel.model_rebuild()
 SumFieldSerializationModel.model_rebuild()

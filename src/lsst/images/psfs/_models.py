@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 __all__ = (
+    "GalSimLocalWcsModel",
+    "GalSimPixelScaleModel",
     "GaussianPSFSerializationModel",
     "PSFExSerializationModel",
+    "PiffDict",
     "PiffObjectModel",
+    "PiffScalar",
     "PiffSerializationModel",
     "PiffTableModel",
-    "PiffWcsModel",
+    "PiffValue",
 )
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pydantic
+from typing_extensions import TypeAliasType
 
 from .._polygon import SerializableBounds
 from ..serialization import (
@@ -23,7 +28,6 @@ from ..serialization import (
     InlineArray,
     InlineArrayModel,
     InputArchive,
-    MetadataValue,
     TableModel,
 )
 from ._gaussian import GaussianPointSpreadFunction
@@ -89,18 +93,34 @@ class PSFExSerializationModel(ArchiveTree):
         return PSFExWrapper(model, _bounds(self.bounds))
 
 
+#: A scalar value in a Piff struct or table metadata.
+PiffScalar = TypeAliasType("PiffScalar", int | float | str | bool | None)
+
+#: A Piff struct value: a scalar or a (nested) list of them.
+PiffValue = TypeAliasType("PiffValue", "PiffScalar | list[PiffValue]")
+
+#: A flat dictionary written by Piff (``write_struct`` or table metadata).
+PiffDict = TypeAliasType("PiffDict", dict[str, PiffValue])
+
+
 class PiffTableModel(pydantic.BaseModel):
     """A table written by Piff, with the metadata Piff attached to it."""
 
-    metadata: dict[str, MetadataValue] = pydantic.Field(default_factory=dict)
+    metadata: PiffDict
     table: TableModel
 
 
-class PiffWcsModel(pydantic.BaseModel):
-    """A Piff WCS entry (only GalSim ``PixelScale`` WCSs are supported)."""
+class GalSimPixelScaleModel(pydantic.BaseModel):
+    """A GalSim ``PixelScale`` WCS (the only WCS kind Rubin's Piff PSFs use)."""
 
     scale: float
     wcs_type: Literal["pixel_scale"] = "pixel_scale"
+
+
+#: Union of the supported GalSim local WCS models, discriminated by ``wcs_type``.
+GalSimLocalWcsModel = TypeAliasType(
+    "GalSimLocalWcsModel", Annotated[GalSimPixelScaleModel, pydantic.Field(discriminator="wcs_type")]
+)
 
 
 class PiffObjectModel(pydantic.BaseModel):
@@ -111,9 +131,9 @@ class PiffObjectModel(pydantic.BaseModel):
     code is ever loaded from a file.
     """
 
-    structs: dict[str, dict[str, Any]] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)
+    structs: dict[str, PiffDict] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)
     tables: dict[str, PiffTableModel] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)
-    wcs: dict[str, PiffWcsModel] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)
+    wcs: dict[str, GalSimLocalWcsModel] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)
     objects: dict[str, PiffObjectModel] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)
 
 

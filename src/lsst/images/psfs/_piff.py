@@ -80,7 +80,7 @@ class _PiffWriter:
         self._model.tables[name] = PiffTableModel(metadata=_plain(dict(metadata or {})), table=table)
 
     def write_wcs_map(self, name: str, wcs_map: dict[Any, Any], pointing: Any) -> None:
-        from ._models import PiffWcsModel
+        from ._models import GalSimPixelScaleModel
 
         _, galsim = _import_piff()
         if pointing is not None or len(wcs_map) != 1:
@@ -88,7 +88,7 @@ class _PiffWriter:
         (wcs,) = wcs_map.values()
         if not isinstance(wcs, galsim.PixelScale):
             raise NotImplementedError(f"Cannot serialize a Piff WCS of type {type(wcs).__name__}.")
-        self._model.wcs[name] = PiffWcsModel(scale=wcs.scale)
+        self._model.wcs[name] = GalSimPixelScaleModel(scale=wcs.scale)
 
     def write_bandpass(self, name: str, bandpass: Any) -> None:
         raise NotImplementedError("Chromatic Piff PSFs (bandpasses) are not supported.")
