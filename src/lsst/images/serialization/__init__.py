@@ -15,3 +15,16 @@ from ._models import *  # noqa: F403
 from ._tables import *  # noqa: F403
 from ._tree import *  # noqa: F403
 from ._units import *  # noqa: F403
+
+
+def __getattr__(name: str) -> object:
+    # `Time` needs astropy.time, which most users of this package never touch.
+    if name == "Time":
+        from ._time import Time
+
+        return Time
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "Time"])

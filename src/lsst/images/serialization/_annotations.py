@@ -7,21 +7,20 @@ and serializes through the model, so user models can declare e.g.
 
 from __future__ import annotations
 
-__all__ = ("InlineArray", "InlineArrayQuantity", "Quantity", "Time")
+__all__ = ("InlineArray", "InlineArrayQuantity", "Quantity")
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import astropy.time
 import astropy.units
 import numpy as np
 import pydantic
 from pydantic_core import core_schema
 
-from ._models import InlineArrayModel, InlineArrayQuantityModel, QuantityModel, TimeModel
+from ._models import InlineArrayModel, InlineArrayQuantityModel, QuantityModel
 
 
-def _schema(
+def annotated_schema(
     handler: pydantic.GetCoreSchemaHandler,
     py_type: type,
     model_type: type[pydantic.BaseModel],
@@ -55,7 +54,7 @@ class _QuantitySerialization:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
-        return _schema(
+        return annotated_schema(
             handler, astropy.units.Quantity, QuantityModel, _quantity_from_model, _quantity_to_model
         )
 
@@ -69,7 +68,9 @@ class _InlineArraySerialization:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
-        return _schema(handler, np.ndarray, InlineArrayModel, InlineArrayModel.to_array, _array_to_model)
+        return annotated_schema(
+            handler, np.ndarray, InlineArrayModel, InlineArrayModel.to_array, _array_to_model
+        )
 
 
 def _array_quantity_to_model(q: astropy.units.Quantity) -> InlineArrayQuantityModel:
@@ -85,35 +86,13 @@ class _InlineArrayQuantitySerialization:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
-        return _schema(
+        return annotated_schema(
             handler,
             astropy.units.Quantity,
             InlineArrayQuantityModel,
             _array_quantity_from_model,
             _array_quantity_to_model,
         )
-
-
-def _time_to_model(t: astropy.time.Time) -> TimeModel:
-    if not t.isscalar:
-        raise ValueError(f"Time annotation requires a scalar time, got shape {t.shape}.")
-    scale = t.scale if t.scale in ("utc", "tai") else "tai"
-    converted = getattr(t, scale)
-    # Nanosecond digits: the ISO string must not lose precision on a round trip.
-    converted = astropy.time.Time(converted, format="iso", precision=9)
-    return TimeModel(value=converted.value, scale=scale)
-
-
-def _time_from_model(model: TimeModel) -> astropy.time.Time:
-    return astropy.time.Time(model.value, format=model.format, scale=model.scale)
-
-
-class _TimeSerialization:
-    """Pydantic hooks storing an astropy Time as a `TimeModel`."""
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
-        return _schema(handler, astropy.time.Time, TimeModel, _time_from_model, _time_to_model)
 
 
 Quantity = Annotated[astropy.units.Quantity, _QuantitySerialization]
@@ -124,6 +103,3 @@ InlineArray = Annotated[np.ndarray, _InlineArraySerialization]
 
 InlineArrayQuantity = Annotated[astropy.units.Quantity, _InlineArrayQuantitySerialization]
 """Array astropy Quantity serialized as an `InlineArrayQuantityModel` ``{value, unit}``."""
-
-Time = Annotated[astropy.time.Time, _TimeSerialization]
-"""Astropy Time serialized as a `TimeModel` (ISO string, UTC or TAI scale)."""
