@@ -170,3 +170,39 @@ def test_field_round_trips_through_models():
         np.testing.assert_array_equal(rebuilt.evaluate(x=px, y=py), field.evaluate(x=px, y=py))
     # Operands share their parent's archive path; repeated names get EXTVER suffixes.
     assert "F0/DATA" in archive.store and "F0/DATA,2" in archive.store and "F1/DATA" in archive.store
+
+
+def _visit_trees() -> list[tuple[str, str]]:
+    cases = []
+    for version in VERSIONS:
+        for path in sorted(fixture_dir(version).glob("visit_*.tree.json")):
+            cases.append((version, path.name.removesuffix(".tree.json")))
+    return cases
+
+
+@pytest.mark.parametrize("version, name", _visit_trees())
+def test_every_visit_tree_component_parses(version, name):
+    from lsst.images import ObservationSummaryStats
+    from lsst.images._backgrounds import BackgroundMapSerializationModel
+    from lsst.images.aperture_corrections import ApertureCorrectionMapSerializationModel
+
+    raw = (fixture_dir(version) / f"{name}.tree.json").read_bytes()
+    tree = json.loads(raw)
+    models: list[Any] = [
+        GaussianPSFSerializationModel.model_validate(tree["psf"]),
+        ObservationSummaryStats.model_validate(tree["summary_stats"]),
+    ]
+    if "aperture_corrections" in tree:
+        models.append(ApertureCorrectionMapSerializationModel.model_validate(tree["aperture_corrections"]))
+    if "backgrounds" in tree:
+        models.append(BackgroundMapSerializationModel.model_validate(tree["backgrounds"]))
+    if tree.get("photometric_scaling") is not None:
+        models.append(FIELD_ADAPTER.validate_python(tree["photometric_scaling"]))
+    manifest = load_manifest(version)["files"][name]["expect"]
+    stats = models[1]
+    for key, value in manifest["summary_stats"].items():
+        if key in type(stats).model_fields and not isinstance(value, str) and not isinstance(value, list):
+            assert getattr(stats, key) == value, key
+    if version == "lsst-images-2100":
+        for model in models:
+            assert model.model_dump_json().encode() in raw
