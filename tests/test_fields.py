@@ -386,3 +386,19 @@ def test_spline_evaluate_in_chunks(monkeypatch):
     monkeypatch.setattr(_spline, "_CHUNK", 7)
     np.testing.assert_array_equal(field.evaluate(x=px, y=py), expected)
     np.testing.assert_array_equal(field.evaluate(x=px[::-1], y=py[::-1]), expected[::-1])
+
+
+def test_fields_pickle():
+    import pickle
+
+    y = np.array([0.0, 10.0, 20.0])
+    x = np.array([0.0, 10.0, 30.0])
+    spline = SplineField(Box.factory[0:21, 0:31], np.arange(9.0).reshape(3, 3) ** 1.5, y=y, x=x, unit=u.nJy)
+    cheb = ChebyshevField(Box.factory[0:21, 0:31], np.array([[1.0, 2.0]]), unit=u.adu)
+    px, py = np.array([1.0, 17.0]), np.array([3.0, 12.0])
+    before = spline.evaluate(x=px, y=py)  # builds the cached spline setup
+    for field in (spline, cheb, SumField([spline, spline]), ProductField([cheb, spline])):
+        copy = pickle.loads(pickle.dumps(field))
+        assert type(copy) is type(field) and copy.unit == field.unit
+        np.testing.assert_array_equal(copy.evaluate(x=px, y=py), field.evaluate(x=px, y=py))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(spline)).evaluate(x=px, y=py), before)

@@ -172,6 +172,12 @@ class SplineField(BaseField):
         """Grid column coordinates (second data axis)."""
         return self._x
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The spline setup is a cache; rebuild it after unpickling.
+        state = self.__dict__.copy()
+        state["_columns"] = None
+        return state
+
     def _column_splines(self) -> _ColumnSplines:
         # Built lazily: constructing a field (e.g. when reading a file) should
         # not pay for SciPy or the spline setup until it is evaluated.
