@@ -38,3 +38,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(_models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _MODEL_NAMES)
