@@ -441,3 +441,38 @@ def test_deserialize_component_default() -> None:
     assert _Generic[int](ref=1).deserialize_component("child", None) is None  # type: ignore[arg-type]
     with pytest.raises(InvalidComponentError, match="'nope' is not recognized by"):
         tree.deserialize_component("nope", None)  # type: ignore[arg-type]
+
+
+def test_annotations_keep_nan_tokens_in_plain_models() -> None:
+    """The annotated types serialize through their own models' config, whatever the container's config."""
+
+    class Plain(pydantic.BaseModel):
+        a: InlineArray
+        q: Quantity
+
+    text = Plain(a=np.array([np.nan, np.inf]), q=-np.inf * u.m).model_dump_json()
+    assert text == '{"a":{"data":[NaN,Infinity],"datatype":"float64"},"q":{"value":-Infinity,"unit":"m"}}'
+
+
+def test_json_schemas_can_be_generated() -> None:
+    class Holder(pydantic.BaseModel):
+        q: Quantity
+        a: InlineArray
+        aq: InlineArrayQuantity
+        t: Time
+        unit: Unit
+
+    for mode in ("validation", "serialization"):
+        schema = Holder.model_json_schema(mode=mode)
+        assert schema["properties"]["unit"]["type"] == "string"
+        for field, title in [
+            ("q", "QuantityModel"),
+            ("a", "InlineArrayModel"),
+            ("aq", "InlineArrayQuantityModel"),
+            ("t", "TimeModel"),
+        ]:
+            node = schema["properties"][field]
+            if "$ref" in node:
+                node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+            assert node["title"] == title
+    assert _Generic[JsonRef].model_json_schema()["properties"]["ref"]["$ref"] == "#/$defs/JsonRef"

@@ -10,7 +10,7 @@ from __future__ import annotations
 __all__ = ("InlineArray", "InlineArrayQuantity", "Quantity")
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import astropy.units
 import numpy as np
@@ -35,8 +35,26 @@ def annotated_schema(
     return core_schema.json_or_python_schema(
         json_schema=from_model_schema,
         python_schema=core_schema.union_schema([core_schema.is_instance_schema(py_type), from_model_schema]),
-        serialization=core_schema.plain_serializer_function_ser_schema(to_model, return_schema=model_schema),
+        # No return schema: the returned model is then serialized with its *own* config, so NaN
+        # and infinities stay ``NaN``/``Infinity`` tokens even inside models without that config.
+        serialization=core_schema.plain_serializer_function_ser_schema(to_model),
     )
+
+
+class ModelBackedAnnotation:
+    """Base of the annotation markers: the JSON schema of the type is that of its model.
+
+    (The core schema ends in plain validator/serializer functions, for which
+    pydantic cannot derive a JSON schema by itself.)
+    """
+
+    model_type: ClassVar[type[pydantic.BaseModel]]
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: pydantic.GetJsonSchemaHandler
+    ) -> Any:
+        return handler(cls.model_type.__pydantic_core_schema__)
 
 
 def _quantity_to_model(q: astropy.units.Quantity) -> QuantityModel:
@@ -49,8 +67,10 @@ def _quantity_from_model(model: QuantityModel) -> astropy.units.Quantity:
     return astropy.units.Quantity(model.value, model.unit)
 
 
-class _QuantitySerialization:
+class _QuantitySerialization(ModelBackedAnnotation):
     """Pydantic hooks storing a scalar Quantity as a `QuantityModel`."""
+
+    model_type = QuantityModel
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
@@ -63,8 +83,10 @@ def _array_to_model(array: np.ndarray) -> InlineArrayModel:
     return InlineArrayModel.from_array(np.asarray(array))
 
 
-class _InlineArraySerialization:
+class _InlineArraySerialization(ModelBackedAnnotation):
     """Pydantic hooks storing a numpy array as an `InlineArrayModel`."""
+
+    model_type = InlineArrayModel
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
@@ -81,8 +103,10 @@ def _array_quantity_from_model(model: InlineArrayQuantityModel) -> astropy.units
     return astropy.units.Quantity(model.value.to_array(), model.unit, copy=False)
 
 
-class _InlineArrayQuantitySerialization:
+class _InlineArrayQuantitySerialization(ModelBackedAnnotation):
     """Pydantic hooks storing an array Quantity as an `InlineArrayQuantityModel`."""
+
+    model_type = InlineArrayQuantityModel
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import astropy.time
 import pydantic
 
-from ._annotations import annotated_schema
+from ._annotations import ModelBackedAnnotation, annotated_schema
 from ._models import TimeModel
 
 
@@ -27,8 +27,10 @@ def _time_from_model(model: TimeModel) -> astropy.time.Time:
     return astropy.time.Time(model.value, format=model.format, scale=model.scale)
 
 
-class _TimeSerialization:
+class _TimeSerialization(ModelBackedAnnotation):
     """Pydantic hooks storing an astropy Time as a `TimeModel`."""
+
+    model_type = TimeModel
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: pydantic.GetCoreSchemaHandler) -> Any:
