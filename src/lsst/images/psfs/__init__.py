@@ -41,4 +41,4 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _MODEL_NAMES)
+    return sorted(set(__all__) | {name for name in globals() if name.startswith("_")})
