@@ -359,6 +359,8 @@ def test_input_archive_errors() -> None:
                 {"columns": [{"data": {"source": "", "shape": [], "datatype": "uint8"}, "name": "a"}]}
             )
         )
+    with pytest.raises(ArchiveReadError, match="malformed"):
+        archive.get_array(InlineArrayModel(data=[[1, 2, 3], [4]], datatype="int16"))
     model = InlineArrayModel(data=[[1, 2, 3], [4, 5, 6]], datatype="int16")
     np.testing.assert_array_equal(archive.get_array(model, slices=(slice(1, 2), slice(0, 2))), [[4, 5]])
     assert archive.get_opaque_metadata() is None
@@ -393,3 +395,14 @@ class RoundtripJsonTestCase(unittest.TestCase):
         np.testing.assert_array_equal(roundtrip.result.array, image.array)
         assert roundtrip.result.unit == u.nJy and roundtrip.result.bbox == image.bbox
         assert image.metadata == {"own": 1}
+
+
+def test_pointer_to_union_of_models() -> None:
+    archive = JsonInputArchive([{"label": "a"}, {"values": {"data": [1], "datatype": "uint8"}}])
+    kinds = _LeafTree | _FrameSetTree
+    first = archive.deserialize_pointer(JsonRef(ref="#/indirect/0"), kinds, lambda m, a: m)
+    second = archive.deserialize_pointer(JsonRef(ref="#/indirect/1"), kinds, lambda m, a: m)
+    assert isinstance(first, _FrameSetTree) and first.label == "a"
+    assert isinstance(second, _LeafTree)
+    # Cached: the deserializer is not called again for the same pointer.
+    assert archive.deserialize_pointer(JsonRef(ref="#/indirect/0"), kinds, lambda m, a: None) is first

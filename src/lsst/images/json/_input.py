@@ -68,7 +68,10 @@ class JsonInputArchive(InputArchive[JsonRef]):
             model = entry
         else:
             try:
-                model = pydantic.TypeAdapter(model_type).validate_python(entry)
+                if isinstance(model_type, type) and issubclass(model_type, pydantic.BaseModel):
+                    model = model_type.model_validate(entry)
+                else:  # e.g. a union of model types
+                    model = pydantic.TypeAdapter(model_type).validate_python(entry)
             except pydantic.ValidationError as err:
                 raise ArchiveReadError(f"Invalid JSON subtree at {pointer.ref!r}: {err}") from err
         result = deserializer(model, self)
@@ -86,7 +89,10 @@ class JsonInputArchive(InputArchive[JsonRef]):
             raise ArchiveReadError(
                 f"A JSON archive stores arrays inline; cannot resolve external array source {model.source!r}."
             )
-        array = model.to_array()
+        try:
+            array = model.to_array()
+        except ValueError as err:
+            raise ArchiveReadError(f"Inline {model.datatype} array is malformed: {err}") from err
         return array if slices is ... else array[slices]
 
     def get_structured_array(
