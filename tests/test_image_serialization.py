@@ -395,3 +395,28 @@ def test_masked_image_with_projection_stores_it_once():
     assert back.image.projection is back.projection
     assert back.mask.projection is back.projection
     assert back.variance.projection is back.projection
+
+
+# ---------------------------------------------------------------------------
+# Through the public JSON round-trip helper
+
+
+@pytest.mark.parametrize("kind", ["image", "mask", "masked_image"])
+def test_json_round_trip_helper(kind):
+    from lsst.images.tests import RoundtripJson
+
+    masked = _masked_image()
+    original = {"image": masked.image, "mask": masked.mask, "masked_image": masked}[kind]
+    with RoundtripJson(_TC, original) as roundtrip:
+        result = roundtrip.result
+        box = Box.factory[-1:2, 12:15]
+        part = roundtrip.get(bbox=box)
+    if kind == "image":
+        assert_images_equal(_TC, result, original)
+        assert_images_equal(_TC, part, original[box].copy())
+    elif kind == "mask":
+        assert_masks_equal(_TC, result, original)
+        assert_masks_equal(_TC, part, original[box].copy())
+    else:
+        assert_masked_images_equal(_TC, result, original)
+        assert_masked_images_equal(_TC, part, original[box].copy())
