@@ -695,7 +695,9 @@ def write(
         data_model=data_model,
         threads=threads,
     ) as archive:
-        tree = obj.serialize(archive)
+        # Top-level Image/Mask store their array "at" their default name (IMAGE, MASK).
+        default_name = getattr(obj, "_archive_default_name", None)
+        tree = obj.serialize(NestedOutputArchive(default_name, archive) if default_name else archive)
         if metadata:
             # A new dict: the tree's metadata may be the object's own dict.
             tree.metadata = {**tree.metadata, **metadata}
