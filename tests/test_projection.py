@@ -396,3 +396,23 @@ def test_projection_pickle():
     assert copy.pixel_frame == FRAME and copy.pixel_bounds == BBOX
     x, y = np.array([0.0, 4000.0]), np.array([5.0, 3000.0])
     assert np.max(copy.pixel_to_sky(x=x, y=y).separation(projection.pixel_to_sky(x=x, y=y)).arcsec) == 0.0
+
+
+def test_from_fits_wcs_extra_axes_and_unsupported_distortions():
+    from astropy.wcs import DistortionLookupTable
+
+    cube = WCS(naxis=3)
+    cube.wcs.ctype = ["RA---TAN", "DEC--TAN", "FREQ"]
+    cube.wcs.crval = [10.0, 20.0, 1e9]
+    cube.wcs.crpix = [5.0, 5.0, 1.0]
+    cube.wcs.cdelt = [-1e-4, 1e-4, 1e6]
+    projection = Projection.from_fits_wcs(cube, FRAME)
+    sky = projection.pixel_to_sky(x=4.0, y=4.0)  # FITS pixel (5, 5) is the reference point
+    assert sky.ra.deg == pytest.approx(10.0, abs=1e-12) and sky.dec.deg == pytest.approx(20.0, abs=1e-12)
+    distorted = WCS(naxis=2)
+    distorted.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    distorted.wcs.crval = [10.0, 20.0]
+    distorted.wcs.cdelt = [-1e-4, 1e-4]
+    distorted.cpdis1 = DistortionLookupTable(np.zeros((3, 3), dtype=np.float32), (1, 1), (1, 1), (1, 1))
+    with pytest.raises(ValueError, match="lookup-table"):
+        Projection.from_fits_wcs(distorted, FRAME)

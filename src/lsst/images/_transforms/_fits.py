@@ -67,6 +67,9 @@ def frame_set_from_fits_wcs(
         fits_wcs = fits_wcs.celestial
         if fits_wcs.naxis != 2:
             raise ValueError("The FITS WCS must have two (celestial) axes.")
+    if any(getattr(fits_wcs, name, None) is not None for name in ("cpdis1", "cpdis2", "det2im1", "det2im2")):
+        # These lookup-table distortions are not part of the header cards AST reads.
+        raise ValueError("FITS WCS lookup-table distortions (CPDIS/DET2IM) are not supported.")
     frame_set = _ast_utils.frame_set_from_fits_header(fits_wcs.to_header(relax=True))
     if require_sky:
         _ensure_icrs_current(frame_set)
