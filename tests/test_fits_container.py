@@ -377,3 +377,26 @@ def test_no_temp_files_left(tmp_path: Path, arrays) -> None:
     _write(tmp_path / "m.fits", arrays)
     assert [p.name for p in tmp_path.iterdir()] == ["m.fits"]
     assert os.stat(tmp_path / "m.fits").st_mode & 0o444
+
+
+def test_tables_roundtrip(tmp_path: Path) -> None:
+    import astropy.units as u
+
+    from lsst.images.serialization import TableModel
+
+    array = np.zeros(5, dtype=[("a", ">f8"), ("b", ">i4", (3,))])
+    array["a"] = np.arange(5)
+    array["b"] = 7
+    path = tmp_path / "t.fits"
+    with fits.FitsOutputArchive.open(str(path)) as archive:
+        model = archive.add_structured_array(
+            array, name="psf/piff/table", units={"a": u.m}, descriptions={"a": "alpha"}
+        )
+        archive.add_tree({"table": model.model_dump(mode="json")})
+    assert [c.data.source for c in model.columns] == ["fits:PSF/PIFF/TABLE[1]", "fits:PSF/PIFF/TABLE[2]"]
+    with fits.FitsInputArchive.open(str(path)) as archive:
+        model = TableModel.model_validate(archive.get_tree_dict()["table"])
+        table = archive.get_table(model)
+        assert table["a"].unit == u.m and table["a"].description == "alpha"
+        np.testing.assert_array_equal(archive.get_structured_array(model)["b"], array["b"])
+    assert _verify(path).returncode == 0

@@ -313,14 +313,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         self, hdu: astropy.io.fits.BinTableHDU, header: astropy.io.fits.Header
     ) -> tuple[bytes, list, bool]:
         """Split a stored compressed BINTABLE into structural cards (into ``header``) and raw bytes."""
-        buffer = io.BytesIO()
-        hdu.writeto(buffer)
-        raw = buffer.getvalue()
-        from ._headers import find_header_end, header_from_bytes
-
-        end = find_header_end(raw)
-        assert end is not None
-        source = header_from_bytes(raw[:end])
+        source, data = _hdu_parts(hdu)
         trailing = []
         for card in source.cards:
             if card.keyword in ("EXTNAME", "EXTVER", "CHECKSUM", "DATASUM"):
@@ -329,7 +322,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                 trailing.append((card.keyword, card.value, card.comment))
             elif _is_compression_structural(card.keyword):
                 header.append((card.keyword, card.value, card.comment), end=True)
-        return raw[end:], trailing, True
+        return data, trailing, True
 
     def add_structured_array(
         self,
@@ -360,19 +353,11 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         """Store an astropy Table as a BINTABLE HDU whose columns the returned model references."""
         from astropy.io import fits
 
-        from ._headers import find_header_end, header_from_bytes
-
         if name is None:
             raise ValueError("FITS archives need a name (archive path) for every table")
         self._check_open()
         key = self._next_key(name)
-        hdu = fits.table_to_hdu(table)
-        buffer = io.BytesIO()
-        hdu.writeto(buffer)
-        raw = buffer.getvalue()
-        end = find_header_end(raw)
-        assert end is not None
-        source = header_from_bytes(raw[:end])
+        source, data = _hdu_parts(fits.table_to_hdu(table))
         header = fits.Header()
         for card in source.cards:
             if card.keyword in ("EXTNAME", "EXTVER") or card.keyword.startswith(("TUNIT", "TDISP")):
@@ -389,7 +374,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         _insert_extname(header, key, compressed=False)
         update_header(header)
         self._finish_header(header, key, [])
-        self._write_hdu(header, raw[end:], key, False)
+        self._write_hdu(header, data, key, False)
         columns = []
         for index, column in enumerate(table.columns.values(), start=1):
             dtype = column.dtype
@@ -539,6 +524,22 @@ def _insert_extname(header: astropy.io.fits.Header, key: ExtensionKey, *, compre
     header.insert(position, ("EXTNAME", *cards[0]))
     if key.ver > 1:
         header.insert(position + 1, ("EXTVER", key.ver))
+
+
+def _hdu_parts(hdu: Any) -> tuple[astropy.io.fits.Header, bytes]:
+    """Header and padded data bytes of an astropy extension HDU, as astropy would write them."""
+    from astropy.io import fits
+
+    from ._headers import find_header_end, header_from_bytes
+
+    buffer = io.BytesIO()
+    fits.HDUList([fits.PrimaryHDU(), hdu]).writeto(buffer)
+    raw = buffer.getvalue()
+    start = find_header_end(raw)
+    assert start is not None
+    end = find_header_end(raw, start)
+    assert end is not None
+    return header_from_bytes(raw[start:end]), raw[end:]
 
 
 def _is_compression_structural(keyword: str) -> bool:
