@@ -277,3 +277,42 @@ def test_json_subimage_read(tmp_path: Path) -> None:
     # The polygon's slanted edge crosses this box, so the bounds stay a (clipped) polygon.
     assert isinstance(sub.bounds, Polygon)
     assert box.contains(sub.bounds.bbox)
+
+
+def test_fits_rewrite_passes_fixture_checks(tmp_path: Path) -> None:
+    """Rewrite visit_full and check the copy against the container rules and the fixture manifest."""
+    import subprocess
+    import sys
+
+    visit = _fits_read("2100", "visit_full")
+    path = tmp_path / "visit_full.fits"
+    visit.write_fits(str(path))
+    tree = json.loads(_tree_text("2100", "visit_full"))
+    from lsst.images.fits import FitsInputArchive, PointerModel
+
+    with FitsInputArchive.open(str(path)) as archive:
+        written = archive.get_tree(VisitImage._get_archive_tree_type(PointerModel))
+        assert _same_tree(json.loads(written.model_dump_json()), tree)
+    tool = fixture_dir("lsst-images-2100").parents[1] / "tools" / "verify_fixtures.py"
+    manifest = fixture_dir("lsst-images-2100") / "manifest.json"
+    result = subprocess.run(
+        [sys.executable, str(tool), "--manifest", str(manifest), "--entry", "visit_full", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    again = VisitImage.read_fits(str(path))
+    np.testing.assert_array_equal(again.image.array, visit.image.array)
+    np.testing.assert_array_equal(again.mask.array, visit.mask.array)
+    assert again.bounds == visit.bounds
+
+
+def _same_tree(a: Any, b: Any) -> bool:
+    """Structural equality where NaN equals NaN."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_tree(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_tree(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return a == b
