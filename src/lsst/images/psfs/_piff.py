@@ -206,7 +206,12 @@ def write_piff_psf(piff_psf: Any, archive: OutputArchive[Any]) -> PiffObjectMode
 def read_piff_psf(model: PiffObjectModel, archive: InputArchive[Any]) -> Any:
     """Rebuild a Piff PSF through Piff's reader interface (no unpickling)."""
     piff, _ = _import_piff()
-    return piff.PSF._read(_PiffReader(archive, model), _ROOT_NAME, logger=_quiet_logger())
+    psf = piff.PSF._read(_PiffReader(archive, model), _ROOT_NAME, logger=_quiet_logger())
+    if getattr(psf, "stars", None) is None:
+        # Trees that do not store the fit stars (they are not needed to draw
+        # the PSF) still give an object with the attribute Piff code expects.
+        psf.stars = []
+    return psf
 
 
 class PiffWrapper(PointSpreadFunction):
