@@ -28,15 +28,9 @@ def _assert_same_planes(a, b) -> None:
     assert a.image.unit == b.image.unit
 
 
-def test_calexp_converts_to_the_same_visit_image(tmp_path) -> None:
+def _assert_same_visit_image(original, back) -> None:
     from lsst.images import VisitImage
-    from lsst.images.cli import main
 
-    source = fixture_dir("legacy") / "obs_base__calexp.fits"
-    out = tmp_path / "calexp.fits"
-    assert main(["convert", str(source), str(out), "--visit", str(VISIT)]) == 0
-    original = VisitImage.read_legacy(str(source), visit=VISIT)
-    back = VisitImage.read_fits(str(out))
     assert isinstance(back, VisitImage)
     _assert_same_planes(original, back)
     xs, ys = np.array([0.0, 63.0, 10.5]), np.array([0.0, 31.0, 20.25])
@@ -47,6 +41,10 @@ def test_calexp_converts_to_the_same_visit_image(tmp_path) -> None:
     assert back.projection.pixel_frame == original.projection.pixel_frame
     assert back.detector.name == original.detector.name
     assert back.detector.amplifiers == original.detector.amplifiers
+    fp_a = original.detector.to_focal_plane.apply_forward(x=xs, y=ys)
+    fp_b = back.detector.to_focal_plane.apply_forward(x=xs, y=ys)
+    np.testing.assert_allclose(fp_a.x, fp_b.x, atol=1e-12)
+    np.testing.assert_allclose(fp_a.y, fp_b.y, atol=1e-12)
     assert back.obs_info == original.obs_info
     assert back.summary_stats == original.summary_stats
     assert back.psf == original.psf
@@ -58,6 +56,26 @@ def test_calexp_converts_to_the_same_visit_image(tmp_path) -> None:
     for name, field in original.aperture_corrections.items():
         np.testing.assert_array_equal(back.aperture_corrections[name].coefficients, field.coefficients)
     assert back.bounds == original.bounds
+
+
+def test_calexp_json_round_trip() -> None:
+    from lsst.images import VisitImage
+    from lsst.images import json as images_json
+
+    original = VisitImage.read_legacy(str(fixture_dir("legacy") / "obs_base__calexp.fits"), visit=VISIT)
+    back = images_json.read(VisitImage, images_json.write(original)).deserialized
+    _assert_same_visit_image(original, back)
+
+
+def test_calexp_converts_to_the_same_visit_image(tmp_path) -> None:
+    from lsst.images import VisitImage
+    from lsst.images.cli import main
+
+    source = fixture_dir("legacy") / "obs_base__calexp.fits"
+    out = tmp_path / "calexp.fits"
+    assert main(["convert", str(source), str(out), "--visit", str(VISIT)]) == 0
+    original = VisitImage.read_legacy(str(source), visit=VISIT)
+    _assert_same_visit_image(original, VisitImage.read_fits(str(out)))
 
 
 @pytest.mark.parametrize("name", _masked_image_files())
