@@ -124,6 +124,27 @@ def test_visit_image_component(case: tuple[dict, str]) -> None:
         assert len(result.amplifiers) == det["n_amplifiers"]
         assert result.physical_type == det["physical_type"]
         assert result.instrument == kwargs.get("instrument", decoded["reference_obs_info"].get("instrument"))
+        corners = ("LL", "LR", "UR", "UL")
+        for amp, want in zip(result.amplifiers, det["amplifiers_first"], strict=False):
+            x0, y0, x1, y1 = want["bbox"]
+            assert amp.name == want["name"]
+            assert amp.bbox == _box({"x": [x0, x1 + 1], "y": [y0, y1 + 1]})
+            assert amp.nominal_calibrations.gain == want["gain"]
+            assert amp.nominal_calibrations.read_noise == want["read_noise"]
+            assert amp.readout_corner == corners[want["readout_corner"]]  # no flips in these files
+            raw = want["raw_bbox"]
+            if raw[2] < raw[0]:
+                assert amp.assembled_raw_geometry is None
+            else:
+                assert amp.assembled_raw_geometry.bbox == _box(
+                    {"x": [raw[0], raw[2] + 1], "y": [raw[1], raw[3] + 1]}
+                )
+        edges = det["transform_map"]["edges_touching_this_detector"]
+        uses_pixels = all(e["to"][0] != "ActualPixels" for e in edges)  # else the frame is ActualPixels
+        if "pixels_to_focal_plane_mm_samples" in det and uses_pixels:
+            samples = np.array(det["pixels_to_focal_plane_mm_samples"])
+            fp = result.to_focal_plane.apply_forward(x=samples[:, 0], y=samples[:, 1])
+            np.testing.assert_allclose(np.array([fp.x, fp.y]).T, samples[:, 2:], atol=1e-9, rtol=0)
     elif component == "projection":
         wcs = decoded["wcs"]
         xy = np.array(wcs["sample_pixels_parent_xy"])
