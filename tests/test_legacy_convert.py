@@ -632,3 +632,115 @@ def test_masked_image_to_legacy_round_trip(fake_afw) -> None:
     np.testing.assert_array_equal(back.variance.array, masked.variance.array)
     for name in masked.mask.schema.names:
         np.testing.assert_array_equal(back.mask.get(name), masked.mask.get(name))
+
+
+class _Recorder:
+    """Generic afw builder stand-in: records every method call and returns a new recorder."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        self.calls: list[tuple[str, tuple]] = []
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def method(*args, **kwargs):
+            self.calls.append((name, args))
+            return _Recorder(*args, **kwargs)
+
+        return method
+
+    def __getitem__(self, key):
+        return self
+
+    def called(self, name):
+        return [args for n, args in self.calls if n == name]
+
+
+class _FakeExposure(_Recorder):
+    def __init__(self, masked_image):
+        super().__init__(masked_image)
+        self.masked_image = masked_image
+        self.info = _Recorder()
+
+    def getInfo(self):  # noqa: N802
+        return self.info
+
+
+@pytest.fixture
+def fake_afw_world(fake_afw, monkeypatch):
+    """Extend the fake ``lsst.afw.image``/``lsst.geom`` with what ``VisitImage.to_legacy`` touches."""
+    geom = sys.modules["lsst.geom"]
+    geom.Point2D = Point2I
+    geom.Point3D = Point3D
+    geom.Extent2D = Point2I
+    geom.radians = "radians"
+    geom.Angle = lambda value, unit: Angle(value)
+    afw_image = fake_afw
+    afw_image.makeExposure = _FakeExposure
+    afw_image.PhotoCalib = _Recorder
+    afw_image.ExposureSummaryStats = _Recorder
+    afw_image.ApCorrMap = dict
+    modules = {
+        "lsst.afw.geom": {"SkyWcs": _Recorder, "Polygon": _Recorder},
+        "lsst.afw.math": {"ChebyshevBoundedField": _Recorder, "ProductBoundedField": _Recorder},
+        "lsst.afw.detection": {"GaussianPsf": _Recorder},
+        "lsst.afw.cameraGeom": {
+            "Camera": types.SimpleNamespace(Builder=_Recorder),
+            "Amplifier": types.SimpleNamespace(Builder=_Recorder),
+            "Orientation": _Recorder,
+            "DetectorType": DetectorType,
+            "ReadoutCorner": ReadoutCorner,
+        },
+        "astshim": {
+            "FrameSet": types.SimpleNamespace(fromString=lambda text: text),
+            "FrameDict": lambda frame_set: frame_set,
+        },
+    }
+    for name, attributes in modules.items():
+        module = types.ModuleType(name)
+        for key, value in attributes.items():
+            setattr(module, key, value)
+        monkeypatch.setitem(sys.modules, name, module)
+        if name.startswith("lsst.afw."):
+            setattr(sys.modules["lsst.afw"], name.rsplit(".", 1)[1], module)
+    return afw_image
+
+
+def test_visit_image_to_legacy_attaches_every_component(fake_afw_world) -> None:
+    from lsst.images.legacy import read_visit_image
+
+    visit_image = read_visit_image(fixture_dir("legacy") / CALEXP, visit=VISIT)
+    exposure = visit_image.to_legacy()
+    masked = exposure.masked_image
+    assert np.shares_memory(masked.getImage().getArray(), visit_image.image.array)
+    np.testing.assert_array_equal(masked.getVariance().getArray(), visit_image.variance.array)
+    with LegacyFitsFile(fixture_dir("legacy") / CALEXP) as lf:
+        original_mask = lf.read_plane("MASK")
+        original_bits = read_mask_plane_cards(original_mask.header)
+    legacy_mask = masked.getMask()
+    for name, bit in legacy_mask.getMaskPlaneDict().items():
+        np.testing.assert_array_equal(
+            (legacy_mask.getArray() >> bit) & 1,
+            (original_mask.array >> original_bits[name]) & 1,
+            err_msg=name,
+        )
+    (wcs,) = exposure.called("setWcs")
+    assert wcs[0].args[0] == visit_image.projection.show(comments=True)
+    (psf,) = exposure.called("setPsf")
+    assert psf[0].args == (3, 3, 4.0)
+    (calib,) = exposure.called("setPhotoCalib")
+    assert calib[0].args == (visit_image.photometric_scaling.coefficients[0, 0],)
+    (detector,) = exposure.called("setDetector")
+    assert detector[0] is not None
+    (stats,) = exposure.info.called("setSummaryStats")
+    assert stats[0].kwargs["psfSigma"] == 1.0
+    (ap_corr,) = exposure.info.called("setApCorrMap")
+    assert sorted(ap_corr[0]) == sorted(visit_image.aperture_corrections)
+    name = "base_PsfFlux_instFlux"
+    np.testing.assert_array_equal(
+        ap_corr[0][name].args[1], visit_image.aperture_corrections[name].coefficients
+    )
+    (polygon,) = exposure.info.called("setValidPolygon")
+    assert len(polygon[0].args[0]) == visit_image.bounds.n_vertices
