@@ -149,3 +149,15 @@ def test_read_legacy_entry_points_delegate_to_legacy_reader():
     assert variance == direct.variance
     assert Image.read_legacy(path) == direct.image
     assert Mask.read_legacy(path, ext=2) == direct.mask
+
+
+def test_pickle_and_deepcopy_preserve_planes():
+    import copy
+    import pickle
+
+    mi = MaskedImage(_image(), mask_schema=_schema(), metadata={"a": 1})
+    mi.mask.set("SAT", mi.image.array > 5)
+    for clone in (pickle.loads(pickle.dumps(mi)), copy.deepcopy(mi)):
+        assert clone.image == mi.image and clone.mask == mi.mask and clone.variance == mi.variance
+        assert clone.metadata == {"a": 1}
+        assert not np.shares_memory(clone.image.array, mi.image.array)
