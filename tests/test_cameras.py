@@ -424,3 +424,15 @@ def test_detector_from_legacy_stand_in(detector: Detector) -> None:
         rtol=0,
         atol=1e-12,
     )
+
+
+def test_pickle(detector: Detector) -> None:
+    import pickle
+
+    again = pickle.loads(pickle.dumps(detector))
+    assert again.frame == detector.frame
+    assert again.amplifiers == detector.amplifiers
+    np.testing.assert_allclose(
+        again.to_field_angle.apply_forward(x=100.0, y=200.0),
+        detector.to_field_angle.apply_forward(x=100.0, y=200.0),
+    )

@@ -573,3 +573,18 @@ def test_deserialize_component_every_name(visit: VisitImage) -> None:
         tree.deserialize_component("detector", archive, bbox=box)
     with pytest.raises(InvalidParameterError):
         tree.deserialize(archive, unknown=True)
+
+
+def test_pickle_and_deepcopy(visit: VisitImage) -> None:
+    import copy
+    import pickle
+
+    for again in (pickle.loads(pickle.dumps(visit)), copy.deepcopy(visit)):
+        assert isinstance(again, VisitImage) and again.bbox == visit.bbox
+        np.testing.assert_array_equal(again.image.array, visit.image.array)
+        assert not np.shares_memory(again.image.array, visit.image.array)
+        assert again.unit == u.nJy and again.psf == visit.psf
+        assert again.detector.frame == visit.detector.frame
+        assert again.obs_info == visit.obs_info
+        assert again.metadata == visit.metadata
+        assert again.bounds == visit.bounds

@@ -141,6 +141,11 @@ class Detector:
             visit=self._visit,
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # AST objects cannot be pickled directly; the frame set travels as its serialized (text) model.
+        frames_model = self._frames.serialize(None)  # type: ignore[arg-type]  # stores no arrays
+        return (_unpickle_detector, (self._attributes, self._amplifiers, frames_model, self._visit))
+
     def serialize(self, archive: OutputArchive[Any], save_frames: bool = True) -> DetectorSerializationModel:
         """Serialize the detector.
 
@@ -233,6 +238,16 @@ class Detector:
         for amp in self._amplifiers:
             builder.append(amp.to_legacy_builder(is_raw_assembled))
         return camera_builder.finish()[self.name]
+
+
+def _unpickle_detector(
+    attributes: DetectorAttributes,
+    amplifiers: list[Amplifier],
+    frames: CameraFrameSetSerializationModel,
+    visit: int | None,
+) -> Detector:
+    """Rebuild a pickled `Detector`."""
+    return Detector(attributes, amplifiers, frames.deserialize(None), visit=visit)  # type: ignore[arg-type]
 
 
 class _LegacySingleDetectorCamera:
