@@ -196,3 +196,20 @@ def test_fitsio_reads_our_files(tmp_path: Path) -> None:
     fits.write(obj, str(out))
     np.testing.assert_array_equal(fitsio.read(str(out), ext="IMAGE"), obj.image.array)
     np.testing.assert_array_equal(fitsio.read(str(out), ext="VARIANCE"), obj.variance.array)
+
+
+@pytest.mark.parametrize(
+    ("layout", "name", "entry"), _entries(("Image", "Mask", "MaskedImage", "VisitImage"))
+)
+def test_fixture_rewrite_tree_bytes_match_reference(
+    tmp_path: Path, layout: str, name: str, entry: dict
+) -> None:
+    """Rewriting in the file's own layout reproduces the reference JSON tree byte for byte."""
+    cls = getattr(li, entry["class"])
+    folder = FIXTURES / layout
+    original = fits.read(cls, str(folder / entry["file"])).deserialized
+    out = tmp_path / "tree.fits"
+    fits.write(original, str(out), layout=layout[-4:])
+    with fits.FitsInputArchive.open(str(out)) as archive:
+        got = archive.get_tree_bytes()
+    assert got == (folder / f"{name}.tree.json").read_bytes()

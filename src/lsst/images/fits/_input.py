@@ -322,6 +322,12 @@ class FitsInputArchive(InputArchive[PointerModel]):
             raise self._error(f"HDU {str(key)!r} referenced by the tree is missing from the INDEX")
         return entry
 
+    def get_tree_bytes(self, row: int = 0) -> bytes:
+        """Return the raw UTF-8 JSON bytes of JSON row ``row`` (0 = the main tree)."""
+        if not 0 <= row < len(self._json_rows):
+            raise self._error(f"JSON row {row} does not exist (the JSON HDU has {len(self._json_rows)} rows)")
+        return self._json_rows[row]
+
     def get_tree_dict(self, row: int = 0) -> dict[str, Any]:
         """Return JSON row ``row`` parsed to plain Python (NaN/Infinity tokens accepted)."""
         if not 0 <= row < len(self._json_rows):

@@ -559,9 +559,11 @@ def _model_json(model: Any) -> bytes:
         return bytes(model)
     if hasattr(model, "model_dump_json"):
         return model.model_dump_json().encode("utf-8")
-    import json
+    # Plain JSON values (e.g. 4300-layout trees): use pydantic's serializer so that floats
+    # are spelled exactly as a model dump would spell them (0.00001, not 1e-05).
+    import pydantic_core
 
-    return json.dumps(model, separators=(",", ":"), allow_nan=True).encode("utf-8")
+    return pydantic_core.to_json(model, inf_nan_mode="constants")
 
 
 def _make_pointer(row: int, nbytes: int) -> PointerModel:
