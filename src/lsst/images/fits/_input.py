@@ -80,7 +80,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
     """
 
     def __init__(self, reader: Any, *, threads: int | None = None) -> None:
-        from ._io import open_range_reader
+        from ._engine import open_range_reader
 
         if not (hasattr(reader, "read_ranges") and hasattr(reader, "size")):
             if hasattr(reader, "read") and hasattr(reader, "seek") and not isinstance(reader, (str, bytes)):
@@ -110,7 +110,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         ``page_size`` and ``partial`` are accepted for API compatibility; the range
         reader always fetches exactly the bytes needed.
         """
-        from ._io import open_range_reader
+        from ._engine import open_range_reader
 
         try:
             reader = open_range_reader(path)
@@ -364,7 +364,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
     ) -> np.ndarray:
         """Decode the referenced array (only the tiles ``slices`` touch) or return inline data."""
-        from ._tiles import decode_image
+        from ._engine import decode_image
 
         if isinstance(model, InlineArrayModel):
             array = np.asarray(model.data, dtype=model.datatype.to_numpy())

@@ -121,7 +121,7 @@ class FitsCompressionOptions(pydantic.BaseModel, frozen=True):
 
     def to_tile_compression(self, seed: int | None) -> Any:
         """Translate to the tile engine's ``TileCompression`` (``seed`` already resolved)."""
-        from ._tiles import TileCompression
+        from ._engine import TileCompression
 
         q = self.quantization
         return TileCompression(

@@ -269,7 +269,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         """Store ``array`` as an image HDU named after its archive path and return its reference."""
         from astropy.io import fits
 
-        from ._tiles import encode_image
+        from ._engine import encode_image
 
         if name is None:
             raise ValueError("FITS archives need a name (archive path) for every array")
