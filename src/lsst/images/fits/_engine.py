@@ -101,6 +101,11 @@ except ImportError:  # pragma: no cover - exercised only without the tile engine
                 self._data: bytes | None = bytes(target)
                 self.name, self.size = "<bytes>", len(self._data)
                 self._stream = None
+            elif str(target).startswith(("http://", "https://")):
+                self.name = str(target)
+                self._stream = None
+                self._data = None
+                self.size = _http_size(self.name)
             else:
                 from lsst.resources import ResourcePath
 
@@ -123,6 +128,8 @@ except ImportError:  # pragma: no cover - exercised only without the tile engine
                 if self._stream is not None:
                     self._stream.seek(offset)
                     out.append(self._stream.read(length))
+                elif self._data is None:
+                    out.append(_http_range(self.name, offset, length))
                 else:
                     assert self._data is not None
                     out.append(self._data[offset : offset + length])
@@ -136,6 +143,28 @@ except ImportError:  # pragma: no cover - exercised only without the tile engine
         def __exit__(self, *args: Any) -> None:
             if self._stream is not None:
                 self._stream.close()
+
+    def _http_size(url: str) -> int:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD")) as response:
+                return int(response.headers["Content-Length"])
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                raise FileNotFoundError(f"{url}: not found (HTTP 404)") from err
+            raise OSError(f"{url}: HTTP error {err.code}") from err
+
+    def _http_range(url: str, offset: int, length: int) -> bytes:
+        import urllib.request
+
+        if length == 0:
+            return b""
+        request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-{offset + length - 1}"})
+        with urllib.request.urlopen(request) as response:
+            data = response.read()
+        return data if response.status == 206 else data[offset : offset + length]
 
     def open_range_reader(target: Any) -> Any:  # type: ignore[no-redef]
         return _FileReader(target)
