@@ -213,3 +213,35 @@ def test_fixture_rewrite_tree_bytes_match_reference(
     with fits.FitsInputArchive.open(str(out)) as archive:
         got = archive.get_tree_bytes()
     assert got == (folder / f"{name}.tree.json").read_bytes()
+
+
+def _verify_errors(path: Path, manifest: Path, entry: str) -> set[str]:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        _verifier().main(["--manifest", str(manifest), "--entry", entry, str(path)])
+    return {line.strip() for line in buffer.getvalue().splitlines() if "ERROR" in line}
+
+
+@pytest.mark.parametrize(
+    ("layout", "name", "entry"), _entries(("Image", "Mask", "MaskedImage", "VisitImage"))
+)
+def test_fixture_rewrite_with_same_compression_passes_manifest(
+    tmp_path: Path, layout: str, name: str, entry: dict
+) -> None:
+    """Rewritten with the file's own compression settings, the file satisfies the reference manifest.
+
+    The checker is run on the reference file too: the only errors tolerated are those
+    it also reports for the reference itself.
+    """
+    if not VERIFY.exists():
+        pytest.skip("verify_fixtures.py not available")
+    cls = getattr(li, entry["class"])
+    folder = FIXTURES / layout
+    source = folder / entry["file"]
+    original = fits.read(cls, str(source)).deserialized
+    with fits.FitsInputArchive.open(str(source)) as archive:
+        options = archive.get_compression_options()
+    out = tmp_path / entry["file"]
+    fits.write(original, str(out), compression_options=options, layout=layout[-4:])
+    manifest = folder / "manifest.json"
+    assert _verify_errors(out, manifest, name) <= _verify_errors(source, manifest, name)

@@ -316,6 +316,48 @@ class FitsInputArchive(InputArchive[PointerModel]):
                 raise self._error(f"HDU {key.name!r} does not start with a valid header at the INDEX offset")
             self._header_cache[key] = header_from_bytes(data[:end])
 
+    def get_compression_options(self) -> dict[str, Any]:
+        """Return the compression of every image HDU as ``write``'s ``compression_options``.
+
+        Keys are archive paths (lower-cased EXTNAMEs), values `FitsCompressionOptions`
+        (with the stored dither seed) or None for uncompressed HDUs, so a file can be
+        rewritten with the same storage settings it was read with.
+        """
+        from ._options import (
+            FitsCompressionAlgorithm,
+            FitsCompressionOptions,
+            FitsDitherAlgorithm,
+            FitsQuantizationOptions,
+        )
+
+        self.prefetch_headers()
+        options: dict[str, Any] = {}
+        for key, entry in self._entries.items():
+            if not key.name or key.name == JSON_EXTNAME or key.ver > 1:
+                continue
+            header = self.get_header(key)
+            if not entry.zimage:
+                if str(header.get("XTENSION", "")).strip() == "IMAGE":
+                    options[key.name.lower()] = None
+                continue
+            zvals = {
+                header.get(f"ZNAME{i}"): header.get(f"ZVAL{i}") for i in range(1, 10) if f"ZNAME{i}" in header
+            }
+            width, tile = int(header["ZNAXIS1"]), (int(header["ZTILE2"]), int(header["ZTILE1"]))
+            quantization = None
+            if "ZDITHER0" in header or "ZQUANTIZ" in header or "ZSCALE" in header.get("TTYPE3", ""):
+                quantization = FitsQuantizationOptions(
+                    dither=FitsDitherAlgorithm(str(header.get("ZQUANTIZ", "NO_DITHER")).strip()),
+                    level=float(zvals.get("NOISEBIT", 0.0)),
+                    seed=int(header["ZDITHER0"]) if "ZDITHER0" in header else None,
+                )
+            options[key.name.lower()] = FitsCompressionOptions(
+                algorithm=FitsCompressionAlgorithm(str(header["ZCMPTYPE"]).strip()),
+                tile_shape=None if tile == (1, width) else tile,
+                quantization=quantization,
+            )
+        return options
+
     def _entry(self, key: ExtensionKey) -> _HduEntry:
         entry = self._entries.get(key)
         if entry is None:

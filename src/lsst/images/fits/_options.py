@@ -147,8 +147,9 @@ class SeedSequence:
 
     An explicit options seed in 1..10000 is used as is.  Otherwise the archive-wide
     ``compression_seed`` is used and then advanced by one for the next quantized plane,
-    wrapping from 10000 back to 1.  A quantized plane that ends up without any seed is an
-    error, because the dither sequence (and hence the stored values) would be arbitrary.
+    wrapping from 10000 back to 1.  A dithered plane that ends up without any seed is an
+    error, because the dither sequence (and hence the stored values) would be arbitrary;
+    NO_DITHER planes use no random sequence and may go without one.
     """
 
     def __init__(self, compression_seed: int | None) -> None:
@@ -165,6 +166,9 @@ class SeedSequence:
         if seed:
             return seed
         if self._next is None:
+            if options.quantization.dither == FitsDitherAlgorithm.NO_DITHER:
+                # Without dithering no random sequence is used, so no seed is needed.
+                return None
             raise ValueError(
                 f"array {name!r} is written with lossy quantization but has no dither seed: "
                 "set FitsQuantizationOptions.seed or pass compression_seed"
