@@ -588,3 +588,30 @@ def test_pickle_and_deepcopy(visit: VisitImage) -> None:
         assert again.obs_info == visit.obs_info
         assert again.metadata == visit.metadata
         assert again.bounds == visit.bounds
+
+
+def test_fits_round_trip(visit: VisitImage, tmp_path) -> None:
+    import astropy.io.fits
+
+    path = tmp_path / "visit.fits"
+    visit.write_fits(str(path))
+    with astropy.io.fits.open(path) as hdus:
+        names = [hdu.header.get("EXTNAME", "") for hdu in hdus]
+    assert names == ["", "IMAGE", "MASK", "VARIANCE", "JSON", "INDEX"]
+    again = VisitImage.read_fits(str(path))
+    np.testing.assert_array_equal(again.image.array, visit.image.array)
+    np.testing.assert_array_equal(again.mask.array, visit.mask.array)
+    np.testing.assert_array_equal(again.variance.array, visit.variance.array)
+    assert again.mask.schema == visit.mask.schema
+    assert again.bounds == visit.bounds
+    assert again.psf == visit.psf
+    assert again.obs_info == visit.obs_info
+    assert again.summary_stats == visit.summary_stats
+    assert again.metadata == visit.metadata
+    assert again.detector.amplifiers == visit.detector.amplifiers
+    box = Box.factory[1000:1015, 2000:2015]
+    corner = VisitImage.read_fits(str(path), bbox=box)
+    assert corner.bbox == box
+    np.testing.assert_array_equal(corner.image.array, visit[box].image.array)
+    assert corner.bounds == visit[box].bounds
+    assert not isinstance(corner.bounds, Box)
