@@ -297,6 +297,7 @@ def test_fits_rewrite_passes_fixture_checks(tmp_path: Path) -> None:
     with FitsInputArchive.open(str(path)) as archive:
         written = archive.get_tree(VisitImage._get_archive_tree_type(PointerModel))
         assert _same_tree(json.loads(written.model_dump_json()), tree)
+        assert written.model_dump_json() == _tree_text("2100", "visit_full")
     tool = fixture_dir("lsst-images-2100").parents[1] / "tools" / "verify_fixtures.py"
     manifest = fixture_dir("lsst-images-2100") / "manifest.json"
 
