@@ -120,12 +120,8 @@ class VisitImage(MaskedImage):
             )
         if obs_info is None:
             raise TypeError("A VisitImage requires an ObservationInfo (obs_info).")
-        if not isinstance(psf, PointSpreadFunction | ArchiveReadError):
-            raise TypeError(
-                f"psf must be a PointSpreadFunction or an ArchiveReadError, not {type(psf).__name__}."
-            )
-        if not isinstance(detector, Detector):
-            raise TypeError(f"detector must be a cameras.Detector, not {type(detector).__name__}.")
+        # psf and detector are duck-typed (as in the reference implementation), so test doubles and
+        # PSF implementations outside lsst.images.psfs can be attached.
         super().__init__(
             image,
             mask=mask,
