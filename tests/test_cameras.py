@@ -436,3 +436,10 @@ def test_pickle(detector: Detector) -> None:
         again.to_field_angle.apply_forward(x=100.0, y=200.0),
         detector.to_field_angle.apply_forward(x=100.0, y=200.0),
     )
+
+
+def test_repr(detector: Detector) -> None:
+    assert repr(detector) == (
+        "Detector(name='R21_S11', id=85, instrument='LSSTCam', visit=2025052000177, "
+        "bbox=[y=0:4004, x=0:4096], amplifiers=16)"
+    )

@@ -141,6 +141,12 @@ class Detector:
             visit=self._visit,
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"Detector(name={self.name!r}, id={self.id}, instrument={self.instrument!r}, "
+            f"visit={self._visit}, bbox={self.bbox}, amplifiers={len(self._amplifiers)})"
+        )
+
     def __reduce__(self) -> tuple[Any, ...]:
         # AST objects cannot be pickled directly; the frame set travels as its serialized (text) model.
         frames_model = self._frames.serialize(None)  # type: ignore[arg-type]  # stores no arrays
