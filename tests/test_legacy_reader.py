@@ -347,6 +347,25 @@ def test_preserve_quantization_keeps_compressed_tables(tmp_path) -> None:
     plain = read_masked_image(path)
     assert plain.image.array.flags.writeable
     assert not plain._opaque_metadata.precompressed
+    # Writing the preserved image emits the original quantized tiles: values come back exactly.
+    from astropy.io import fits as astropy_fits
+
+    from lsst.images import MaskedImage
+    from lsst.images import fits as images_fits
+
+    out = tmp_path / "rewritten.fits"
+    images_fits.write(masked, str(out))
+    back = MaskedImage.read_fits(str(out))
+    np.testing.assert_array_equal(back.image.array, quantized_image)
+    np.testing.assert_array_equal(back.variance.array, quantized_variance)
+    with astropy_fits.open(out, disable_image_compression=True) as written:
+        with astropy_fits.open(path, disable_image_compression=True) as original:
+            assert written["IMAGE"].header["ZDITHER0"] == original[1].header["ZDITHER0"]
+            for name in original[1].columns.names:
+                np.testing.assert_array_equal(
+                    np.asarray(written["IMAGE"].data.field(name)[0]),
+                    np.asarray(original[1].data.field(name)[0]),
+                )
 
 
 def test_empty_planes_are_a_clear_error(tmp_path) -> None:

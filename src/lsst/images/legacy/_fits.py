@@ -268,7 +268,12 @@ class LegacyFitsFile:
             return None
         with fits.open(self.filename, memmap=False, disable_image_compression=True) as raw_hdus:
             table = raw_hdus[index]
-            return table.header.copy(), table.data.copy()
+            data = table.data
+            # Touch every column while the file is open: astropy converts (and caches) the
+            # variable-length tile columns from the heap only on first access.
+            for name in data.columns.names:
+                data.field(name)
+            return table.header.copy(), data
 
     # -- metadata -------------------------------------------------------------
 
