@@ -74,6 +74,10 @@ class LegacyTransformMap:
 
     edges: dict[tuple[CameraSys, CameraSys], Any]
 
+    @staticmethod
+    def _resolve(edge: Any) -> Any:
+        return edge() if isinstance(edge, _LazyTransform) else edge
+
     @property
     def systems(self) -> set[CameraSys]:
         """Every coordinate system that appears in the graph."""
@@ -107,7 +111,7 @@ class LegacyTransformMap:
         node = target
         while node != source:
             parent, mapping, inverted = previous[node]
-            step = mapping.copy()
+            step = self._resolve(mapping).copy()
             if inverted:
                 step.invert()
             steps.append(step)
@@ -140,6 +144,17 @@ class LegacyDetector:
     transform_map: LegacyTransformMap | None
 
 
+@dataclasses.dataclass
+class _LazyTransform:
+    """An archive Transform decoded on first use (a camera map holds hundreds; few are needed)."""
+
+    archive: Any
+    object_id: int
+
+    def __call__(self) -> Any:
+        return _mapping_of(self.archive.get(self.object_id))
+
+
 def _mapping_of(obj: Any) -> Any:
     from starlink import Ast
 
@@ -157,7 +172,7 @@ def decode_transform_map(archive: LegacyArchive, catalogs: list[Catalog]) -> Leg
         for row in range(len(first)):
             source = (first.string("fromSysName", row), first.string("fromSysDetectorName", row))
             target = (first.string("toSysName", row), first.string("toSysDetectorName", row))
-            edges[(source, target)] = _mapping_of(archive.get(int(ids[row])))
+            edges[(source, target)] = _LazyTransform(archive, int(ids[row]))
         return LegacyTransformMap(edges)
     if len(catalogs) < 2:
         raise LegacyFormatError("Old-style TransformMap needs a systems catalog and a connections catalog.")
@@ -172,8 +187,8 @@ def decode_transform_map(archive: LegacyArchive, catalogs: list[Catalog]) -> Leg
     }
     sources, targets, transforms = (connections.column(c) for c in ("from", "to", "transform"))
     for row in range(len(connections)):
-        edges[(systems[int(sources[row])], systems[int(targets[row])])] = _mapping_of(
-            archive.get(int(transforms[row]))
+        edges[(systems[int(sources[row])], systems[int(targets[row])])] = _LazyTransform(
+            archive, int(transforms[row])
         )
     return LegacyTransformMap(edges)
 
