@@ -615,3 +615,22 @@ def test_fits_round_trip(visit: VisitImage, tmp_path) -> None:
     np.testing.assert_array_equal(corner.image.array, visit[box].image.array)
     assert corner.bounds == visit[box].bounds
     assert not isinstance(corner.bounds, Box)
+
+
+def test_unreadable_psf_is_deferred_on_read(visit: VisitImage, tmp_path) -> None:
+    from lsst.images import json as images_json
+
+    tree = json.loads(images_json.write(visit).model_dump_json())
+    tree["psf"] = {"piff": {"unknown": True}, "stamp_size": 25}
+    path = tmp_path / "odd_psf.json"
+    path.write_text(json.dumps(tree))
+    again = images_json.read(VisitImage, str(path)).deserialized
+    np.testing.assert_array_equal(again.image.array, visit.image.array)
+    assert again.detector.name == "R21_S11"
+    with pytest.raises(ArchiveReadError):
+        _ = again.psf
+    # A subimage keeps the deferred error, and writing the image is refused with the same error.
+    with pytest.raises(ArchiveReadError):
+        _ = again[Box.factory[1000:1010, 2000:2010]].psf
+    with pytest.raises(ArchiveReadError):
+        images_json.write(again)

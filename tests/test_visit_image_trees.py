@@ -327,3 +327,15 @@ def _same_tree(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
         return True
     return a == b
+
+
+def test_str_and_repr_of_fixture() -> None:
+    visit = _fits_read("2100", "visit_minimal")
+    assert str(visit) == (
+        "VisitImage(Image([y=0:64, x=0:80], float32), ['BAD', 'SATURATED', 'INTERPOLATED', 'COSMIC_RAY', "
+        "'DETECTION_EDGE', 'DETECTED', 'SUSPECT', 'NO_DATA'])"
+    )
+    assert repr(visit).startswith(
+        "VisitImage(Image(..., bbox=Box(y=Interval(start=0, stop=64), x=Interval(start=0, stop=80)), "
+        "dtype=dtype('float32')), mask_schema=MaskSchema([MaskPlane(name='BAD', "
+    )
