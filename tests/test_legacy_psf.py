@@ -116,21 +116,34 @@ def test_piff_psf_matches_afw_images() -> None:
         assert image.max() == pytest.approx(point["afw_image_peak"], abs=1e-15)
 
 
+def _hide_piff(monkeypatch) -> None:
+    """Make piff and galsim (and all their submodules) unimportable for one test."""
+    import sys
+
+    for name in [n for n in sys.modules if n.split(".")[0] in ("piff", "galsim")] + ["piff", "galsim"]:
+        monkeypatch.setitem(sys.modules, name, None)
+
+
 def test_piff_without_extra_is_a_clear_error(monkeypatch) -> None:
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_piff(name, *args, **kwargs):
-        if name.split(".")[0] in ("piff", "galsim"):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_piff)
+    _hide_piff(monkeypatch)
     entry = _entry("meas_extensions_piff__exp.fits")
     with LegacyFitsFile(fixture_dir("legacy") / entry["name"]) as lf:
         with pytest.raises(ArchiveReadError, match="piff"):
             lf.archive.get(1)
+
+
+def test_crafted_pickle_is_refused_even_without_piff(tmp_path, monkeypatch) -> None:
+    _hide_piff(monkeypatch)
+    entry = _entry("meas_extensions_piff__exp.fits")
+    marker = tmp_path / "pwned"
+    target = tmp_path / "evil.fits"
+    _write_with_piff_bytes(
+        fixture_dir("legacy") / entry["name"], target, pickle.dumps((25, 25, _Evil(str(marker))))
+    )
+    with LegacyFitsFile(target) as lf:
+        with pytest.raises(ForbiddenPickleError, match="system"):
+            lf.archive.get(1)
+    assert not marker.exists()
 
 
 def _table(columns: dict, header_cards: dict | None = None):

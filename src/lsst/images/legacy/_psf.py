@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ArchiveReadError, LegacyFormatError, UnsupportedLegacyObjectError
-from ._unpickle import restricted_loads
+from ._unpickle import ForbiddenPickleError, restricted_loads
 
 if TYPE_CHECKING:
     from ._archive import Catalog, LegacyArchive
@@ -177,17 +177,20 @@ def decode_psfex_psf(archive: LegacyArchive, catalogs: list[Catalog]) -> LegacyP
 def decode_piff_psf(archive: LegacyArchive, catalogs: list[Catalog]) -> LegacyPiffPsf:
     """Archive factory for ``PiffPsf``: a pickle of ``(width, height, piff.PSF)``.
 
-    The pickle is loaded with the allow-list unpickler only, and only when
-    piff and galsim are importable; otherwise an `ArchiveReadError` explains
-    which extra to install.
+    The pickle is loaded with the allow-list unpickler only.  When piff or
+    galsim is not installed an `ArchiveReadError` explains which extra to
+    install; a pickle referencing anything outside the allow-list is refused
+    first, either way.
     """
+    blob = catalogs[0].bytes("bytes" if catalogs[0].has("bytes") else catalogs[0].names[0])
     try:
-        import galsim  # noqa: F401
-        import piff  # noqa: F401
+        # Globals outside the allow-list are refused (ForbiddenPickleError) before any import,
+        # so a crafted pickle is rejected whether or not piff is installed.
+        loaded = restricted_loads(blob, what="PiffPsf pickle")
+    except ForbiddenPickleError:
+        raise
     except ImportError as err:
         raise ArchiveReadError(f"Reading a Piff PSF requires piff and galsim: {PIFF_EXTRA_HINT}.") from err
-    blob = catalogs[0].bytes("bytes" if catalogs[0].has("bytes") else catalogs[0].names[0])
-    loaded = restricted_loads(blob, what="PiffPsf pickle")
     if not (isinstance(loaded, tuple) and len(loaded) == 3):
         raise LegacyFormatError(f"PiffPsf pickle holds a {type(loaded).__name__}, not (width, height, psf).")
     width, height, piff_psf = loaded
