@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("ColorImage", "ColorImageSerializationModel")
+__all__ = ("ColorImage",)
 
 from collections.abc import Sequence
 from types import EllipsisType
