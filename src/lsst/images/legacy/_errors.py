@@ -4,12 +4,7 @@ from __future__ import annotations
 
 __all__ = ("ArchiveReadError", "LegacyFormatError", "UnsupportedLegacyObjectError")
 
-try:
-    from ..serialization import ArchiveReadError
-except ImportError:  # pragma: no cover - only while the serialization package is being written
-
-    class ArchiveReadError(RuntimeError):  # type: ignore[no-redef]
-        """Stand-in for `lsst.images.serialization.ArchiveReadError`."""
+from ..serialization import ArchiveReadError
 
 
 class LegacyFormatError(ArchiveReadError):

@@ -165,13 +165,9 @@ class _LegacyImageFile:
     def __init__(self, lf: LegacyFitsFile, preserve_quantization: bool = False):
         self.lf = lf
         self.preserve_quantization = preserve_quantization
-        self.opaque: Any = None
-        try:
-            from ..fits._opaque import FitsOpaqueMetadata
-        except ImportError:  # pragma: no cover - FITS container not available yet
-            pass
-        else:
-            self.opaque = FitsOpaqueMetadata()
+        from ..fits._opaque import FitsOpaqueMetadata
+
+        self.opaque = FitsOpaqueMetadata()
 
     def bbox(self, kind: str | int = "IMAGE") -> Any:
         from .._geom import Box
@@ -186,8 +182,6 @@ class _LegacyImageFile:
         return Box.factory[y0 : y0 + height, x0 : x0 + width]
 
     def _record(self, plane: LegacyPlane, name: str) -> None:
-        if self.opaque is None:
-            return
         self.opaque.add_header(_opaque_plane_header(plane.header), name=name)
         if self.preserve_quantization and plane.compressed and name in ("IMAGE", "VARIANCE"):
             pre = _precompressed(self.lf, plane)
@@ -379,8 +373,7 @@ def read_masked_image(
                 variance_unit = image_unit**2
             variance = reader.image("VARIANCE", unit=variance_unit, projection=projection, name="VARIANCE")
             result = MaskedImage(image, mask=mask, variance=variance, projection=projection)
-        if reader.opaque is not None:
-            reader.opaque.extract_legacy_primary_header(lf.primary_header)
+        reader.opaque.extract_legacy_primary_header(lf.primary_header)
         _attach_opaque(result, reader, lf)
         return result
 
@@ -412,8 +405,6 @@ def _strip_archive_ids(header: astropy.io.fits.Header) -> None:
 
 
 def _attach_opaque(obj: Any, reader: _LegacyImageFile, lf: LegacyFitsFile) -> None:
-    if reader.opaque is None:
-        return
     from ..fits._opaque import ExtensionKey
 
     if ExtensionKey() not in reader.opaque.headers:
