@@ -95,3 +95,34 @@ def test_background_model_parses_fixture_trees(version):
     if version == "lsst-images-2100":
         # Re-dumping gives the reference's exact bytes.
         assert model.model_dump_json().encode() in raw
+
+
+@pytest.mark.parametrize("version", ["lsst-images-2100", "lsst-images-4300"])
+def test_fits_read_and_rewrite_keeps_backgrounds(version, tmp_path):
+    from astropy.io import fits as astropy_fits
+
+    from lsst.images import VisitImage, fits
+
+    result = fits.read(VisitImage, fixture_dir(version) / "visit_full.fits")
+    visit = getattr(result, "deserialized", result)
+    entries = load_manifest("lsst-images-2100")["files"]["visit_full"]["expect"]["backgrounds"]["entries"]
+    assert list(visit.backgrounds) == list(entries)
+    assert visit.backgrounds.subtracted.name == "standard"
+    for name, entry in entries.items():
+        xs = np.array([p["x"] for p in entry["values"]])
+        ys = np.array([p["y"] for p in entry["values"]])
+        np.testing.assert_allclose(
+            visit.backgrounds[name].field.evaluate(x=xs, y=ys),
+            [p["value"] for p in entry["values"]],
+            rtol=1e-13,
+        )
+    # Rewriting stores each spline grid in its own HDU named by the archive path.
+    path = tmp_path / "visit.fits"
+    fits.write(visit, path)
+    with astropy_fits.open(path) as hdul:
+        names = [hdu.name for hdu in hdul]
+        assert "BACKGROUNDS/FIELDS/FINE_SPLINE/DATA" in names
+        assert "BACKGROUNDS/FIELDS/COARSE_SPLINE/DATA" in names
+        np.testing.assert_array_equal(
+            hdul["BACKGROUNDS/FIELDS/COARSE_SPLINE/DATA"].data, visit.backgrounds["coarse_spline"].field.data
+        )
