@@ -90,3 +90,68 @@ def test_masked_image_files_convert(tmp_path, name: str) -> None:
     back = MaskedImage.read_fits(str(out))
     _assert_same_planes(written, back)
     _assert_same_planes(read_masked_image(source), back)
+
+
+def _compress_exposure(source, target) -> None:
+    """Rewrite an afw Exposure with RICE_1-quantized image/variance and a GZIP_2 mask, like DP1/DP2."""
+    from astropy.io import fits
+
+    with fits.open(source) as hdus:
+        out = [hdus[0].copy()]
+        for index in (1, 2, 3):
+            hdu = hdus[index]
+            header = hdu.header.copy()
+            for key in (
+                "XTENSION",
+                "BITPIX",
+                "NAXIS",
+                "NAXIS1",
+                "NAXIS2",
+                "PCOUNT",
+                "GCOUNT",
+                "BZERO",
+                "BSCALE",
+            ):
+                header.remove(key, ignore_missing=True)
+            if header["EXTTYPE"] == "MASK":
+                out.append(fits.CompImageHDU(hdu.data, header=header, compression_type="GZIP_2"))
+            else:
+                out.append(
+                    fits.CompImageHDU(
+                        hdu.data,
+                        header=header,
+                        compression_type="RICE_1",
+                        quantize_level=16.0,
+                        quantize_method=2,
+                        dither_seed=747,
+                        tile_shape=(16, 32),
+                    )
+                )
+        out.extend(hdus[4:])
+        fits.HDUList(out).writeto(target)
+
+
+def test_compressed_exposure_preserves_quantization(tmp_path) -> None:
+    from astropy.io import fits
+
+    from lsst.images import VisitImage
+
+    source = tmp_path / "calexp_rice.fits"
+    _compress_exposure(fixture_dir("legacy") / "obs_base__calexp.fits", source)
+    with fits.open(source) as hdus:
+        quantized = {name: np.array(hdus[i].data) for name, i in (("image", 1), ("variance", 3))}
+    visit_image = VisitImage.read_legacy(str(source), visit=VISIT, preserve_quantization=True)
+    for name, values in quantized.items():
+        plane = getattr(visit_image, name)
+        assert not plane.array.flags.writeable
+        np.testing.assert_array_equal(plane.array, values)
+    out = tmp_path / "converted.fits"
+    from lsst.images import fits as images_fits
+
+    images_fits.write(visit_image, str(out))
+    back = VisitImage.read_fits(str(out))
+    for name, values in quantized.items():
+        np.testing.assert_array_equal(getattr(back, name).array, values)
+    plain = VisitImage.read_legacy(str(source), visit=VISIT)
+    assert plain.image.array.flags.writeable
+    _assert_same_visit_image(plain, back)
