@@ -324,3 +324,23 @@ def test_camera_frame_set_ast_layout() -> None:
     samples = np.array(entry["decoded"]["detector"]["pixels_to_focal_plane_mm_samples"])
     out = frame_set.getmapping(3, 1).tran(samples[:, :2].T, True)
     np.testing.assert_allclose(out.T, samples[:, 2:], atol=1e-9, rtol=0)
+
+
+def test_integer_scaling_stays_integral() -> None:
+    from astropy.io import fits
+
+    from lsst.images.legacy._fits import _apply_scaling
+
+    raw16 = np.array([[-32768, 0, 32767]], dtype=">i2")
+    out = _apply_scaling(raw16, fits.Header([("BZERO", 32768), ("BSCALE", 1)]))
+    assert out.dtype == np.uint16 and out.tolist() == [[0, 32768, 65535]]
+    raw32 = np.array([[-(2**31), 5]], dtype=">i4")
+    out = _apply_scaling(raw32, fits.Header([("BZERO", 2**31), ("BSCALE", 1)]))
+    assert out.dtype == np.uint32 and out.tolist() == [[0, 2**31 + 5]]
+    raw64 = np.array([[-(2**63), 1]], dtype=">i8")
+    out = _apply_scaling(raw64, fits.Header([("BZERO", 2**63), ("BSCALE", 1)]))
+    assert out.dtype == np.uint64 and out.tolist() == [[0, 2**63 + 1]]
+    out = _apply_scaling(np.array([[1, 2]], dtype=">i2"), fits.Header([("BZERO", 10), ("BSCALE", 1)]))
+    assert out.dtype == np.int64 and out.tolist() == [[11, 12]]
+    out = _apply_scaling(np.array([[1, 2]], dtype=">i2"), fits.Header([("BZERO", 0.5), ("BSCALE", 2.0)]))
+    assert out.tolist() == [[2.5, 4.5]]

@@ -92,11 +92,7 @@ def _apply_scaling(raw: np.ndarray, header: astropy.io.fits.Header) -> np.ndarra
     if raw.dtype.kind in "iu" and bscale == 1.0 and bzero == int(bzero):
         offset = int(bzero)
         unsigned = {2**7: np.uint8, 2**15: np.uint16, 2**31: np.uint32, 2**63: np.uint64}.get(offset)
-        if (
-            unsigned is not None
-            and raw.dtype.kind == "i"
-            and raw.dtype.itemsize * 8 - 1 == offset.bit_length() - 1
-        ):
+        if unsigned is not None and raw.dtype.kind == "i" and raw.dtype.itemsize * 8 == offset.bit_length():
             if unsigned is np.uint64:
                 return _native(raw).view(np.uint64) ^ np.uint64(offset)
             return (raw.astype(np.int64) + offset).astype(unsigned)
