@@ -185,6 +185,9 @@ class IntervalSliceFactory:
         return Interval(start, stop)
 
 
+_FREE_INTERVAL_FACTORY = IntervalSliceFactory()
+
+
 class BoxSliceFactory:
     """Turn ``[ys, xs]`` slice syntax into `Box` objects.
 
@@ -196,9 +199,14 @@ class BoxSliceFactory:
         Factory for the column axis.
     """
 
-    def __init__(self, y: IntervalSliceFactory | None = None, x: IntervalSliceFactory | None = None):
-        self._y = y if y is not None else IntervalSliceFactory()
-        self._x = x if x is not None else IntervalSliceFactory()
+    def __init__(
+        self,
+        y: IntervalSliceFactory = _FREE_INTERVAL_FACTORY,
+        x: IntervalSliceFactory = _FREE_INTERVAL_FACTORY,
+    ):
+        # The free factory is stateless, so sharing one default instance is safe.
+        self._y = y
+        self._x = x
 
     def __getitem__(self, key: tuple[slice, slice]) -> Box:
         if isinstance(key, XY):

@@ -17,6 +17,7 @@ import pydantic
 from ._generalized_image import GeneralizedImage
 from ._geom import YX, Box, _as_yx_pair
 from ._transforms._models import ProjectionSerializationModel
+from .fits._options import FitsCompressionOptions
 from .serialization import (
     ArchiveTree,
     ArrayReferenceModel,
@@ -432,7 +433,7 @@ class Image(GeneralizedImage):
         self,
         filename: str,
         *,
-        compression: Any = ...,
+        compression: FitsCompressionOptions | None = FitsCompressionOptions.DEFAULT,
         compression_seed: int | None = None,
     ) -> None:
         """Write to a FITS file in the package's archive layout.
@@ -449,7 +450,7 @@ class Image(GeneralizedImage):
         """
         from . import fits
 
-        options = {} if compression is ... else {"image": compression}
+        options = {"image": compression}
         fits.write(self, filename, compression_options=options, compression_seed=compression_seed)
 
     # -- legacy conversion -------------------------------------------------

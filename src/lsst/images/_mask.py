@@ -33,6 +33,7 @@ from ._image import (
     _subset_slices,
 )
 from ._transforms._models import ProjectionSerializationModel
+from .fits._options import FitsCompressionOptions
 from .serialization import (
     ArchiveReadError,
     ArchiveTree,
@@ -577,11 +578,13 @@ class Mask(GeneralizedImage):
 
         return fits.read(Mask, url, bbox=bbox).deserialized
 
-    def write_fits(self, filename: str, *, compression: Any = ...) -> None:
+    def write_fits(
+        self, filename: str, *, compression: FitsCompressionOptions | None = FitsCompressionOptions.DEFAULT
+    ) -> None:
         """Write to a FITS file (default: lossless GZIP_2; `None` for no compression)."""
         from . import fits
 
-        options = {} if compression is ... else {"mask": compression}
+        options = {"mask": compression}
         fits.write(self, filename, compression_options=options)
 
     # -- legacy conversion -------------------------------------------------

@@ -17,6 +17,7 @@ from ._geom import Box
 from ._image import Image, ImageSerializationModel
 from ._mask import Mask, MaskPlane, MaskSchema, MaskSerializationModel
 from ._transforms._models import ProjectionSerializationModel
+from .fits._options import FitsCompressionOptions
 from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
 from .utils import is_none
 
@@ -216,26 +217,19 @@ class MaskedImage(GeneralizedImage):
         self,
         filename: str,
         *,
-        image_compression: Any = ...,
-        mask_compression: Any = ...,
-        variance_compression: Any = ...,
+        image_compression: FitsCompressionOptions | None = FitsCompressionOptions.DEFAULT,
+        mask_compression: FitsCompressionOptions | None = FitsCompressionOptions.DEFAULT,
+        variance_compression: FitsCompressionOptions | None = FitsCompressionOptions.DEFAULT,
         compression_seed: int | None = None,
     ) -> None:
         """Write IMAGE, MASK and VARIANCE HDUs with per-plane compression options.
 
         Each option is a ``fits.FitsCompressionOptions``, `None` for no
-        compression, or left out for the default lossless GZIP_2.
+        compression; the default is lossless GZIP_2 with one tile per row.
         """
         from . import fits
 
-        options = {}
-        for name, value in (
-            ("image", image_compression),
-            ("mask", mask_compression),
-            ("variance", variance_compression),
-        ):
-            if value is not ...:
-                options[name] = value
+        options = {"image": image_compression, "mask": mask_compression, "variance": variance_compression}
         fits.write(self, filename, compression_options=options, compression_seed=compression_seed)
 
     # -- legacy conversion -------------------------------------------------
