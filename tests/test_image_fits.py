@@ -176,3 +176,28 @@ def test_fits_write_returns_tree_identical_to_reference(tmp_path):
     tree = fits.write(mask, str(path))
     reference = fixture_dir("lsst-images-2100") / "mask_u8_nocomp_placeholder.tree.json"
     assert tree.model_dump_json().encode() == reference.read_bytes()
+
+
+def test_cards_we_write_are_stripped_on_read(tmp_path):
+    """After a read, the per-HDU opaque headers hold nothing the library wrote itself."""
+    from lsst.images.fits import ExtensionKey
+    from test_image_serialization import _fixture_projection
+
+    masked = _random_masked_image()
+    masked = MaskedImage(
+        masked.image.view(projection=_fixture_projection(True)), mask=masked.mask, variance=masked.variance
+    )
+    path = str(tmp_path / "sip.fits")
+    masked.write_fits(path)
+    with astropy.io.fits.open(path) as hdus:
+        assert hdus["IMAGE"].header["CTYPE1"] == "RA---TAN-SIP"
+        assert "A_ORDER" in hdus["MASK", 2].header
+    back = MaskedImage.read_fits(path)
+    for key in (
+        ExtensionKey("IMAGE"),
+        ExtensionKey("MASK"),
+        ExtensionKey("MASK", 2),
+        ExtensionKey("VARIANCE"),
+    ):
+        assert len(back._opaque_metadata.headers[key]) == 0, key
+    assert back.mask.projection is back.projection is back.variance.projection
