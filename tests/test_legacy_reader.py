@@ -445,3 +445,13 @@ def test_butler_cards_and_units(tmp_path) -> None:
     assert read_visit_image(target, component="variance").unit == u.electron**2
     with pytest.raises(ValueError, match="visit=1 disagrees"):
         read_visit_image(target, component="detector", visit=1)
+
+
+def test_paths_uris_and_resource_paths() -> None:
+    from lsst.resources import ResourcePath
+
+    path = fixture_dir("legacy") / "obs_base__calexp.fits"
+    expected = read_visit_image(str(path), component="bbox")
+    assert read_visit_image(path, component="bbox") == expected
+    assert read_visit_image(f"file://{path}", component="bbox") == expected
+    assert read_visit_image(ResourcePath(str(path)), component="bbox") == expected

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 __all__ = ("read_image", "read_mask", "read_masked_image", "read_visit_image")
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ArchiveReadError, LegacyFormatError
@@ -76,14 +77,23 @@ _COMPRESSION_CARDS = {
 }
 
 
-def _path(filename: Any) -> str:
-    """Turn a path, `pathlib.Path` or local ``file://`` URI into a local filename."""
-    if hasattr(filename, "ospath"):
-        return filename.ospath
-    text = os.fspath(filename) if not isinstance(filename, str) else filename
-    if text.startswith("file://"):
-        return text[len("file://") :]
-    return text
+@contextlib.contextmanager
+def _open(uri: Any) -> Iterator[LegacyFitsFile]:
+    """Open a local path, `pathlib.Path`, ``file://`` URI or any `lsst.resources` URI.
+
+    Remote files are first fetched to a temporary local copy (afw files are
+    read whole, so ranged reads would not help).
+    """
+    text = uri.geturl() if hasattr(uri, "geturl") else os.fspath(uri) if not isinstance(uri, str) else uri
+    if "://" in text and not text.startswith("file://"):
+        from lsst.resources import ResourcePath
+
+        with ResourcePath(text).as_local() as local, LegacyFitsFile(local.ospath) as lf:
+            lf.filename = text
+            yield lf
+        return
+    with LegacyFitsFile(text[len("file://") :] if text.startswith("file://") else text) as lf:
+        yield lf
 
 
 # -- units and headers ------------------------------------------------------------------
@@ -298,7 +308,7 @@ def read_image(
     fits_wcs_frame
         If given, attach a projection built from the HDU's FITS WCS in this pixel frame.
     """
-    with LegacyFitsFile(_path(uri)) as lf:
+    with _open(uri) as lf:
         reader = _LegacyImageFile(lf, preserve_quantization)
         index = _resolve_ext(lf, ext)
         header = lf.header(index)
@@ -319,7 +329,7 @@ def read_mask(
 
     With ``plane_map=None`` every legacy plane is kept under its legacy name.
     """
-    with LegacyFitsFile(_path(uri)) as lf:
+    with _open(uri) as lf:
         reader = _LegacyImageFile(lf)
         index = _resolve_ext(lf, ext)
         projection = None if fits_wcs_frame is None else reader.header_projection(index, fits_wcs_frame)
@@ -355,7 +365,7 @@ def read_masked_image(
 
     if component not in (None, "image", "mask", "variance"):
         raise ValueError(f"Unknown MaskedImage component {component!r}.")
-    with LegacyFitsFile(_path(uri)) as lf:
+    with _open(uri) as lf:
         reader = _LegacyImageFile(lf, preserve_quantization)
         projection = None if fits_wcs_frame is None else reader.header_projection("IMAGE", fits_wcs_frame)
         image_unit = _plane_unit(lf.header(lf.find_plane("IMAGE")), None)
@@ -620,7 +630,7 @@ def read_visit_image(
         raise ValueError(
             f"Unknown VisitImage component {component!r}; expected one of {VISIT_IMAGE_COMPONENTS}."
         )
-    with LegacyFitsFile(_path(filename)) as lf:
+    with _open(filename) as lf:
         reader = _ExposureReader(lf, preserve_quantization=preserve_quantization, plane_map=plane_map)
         return _read_visit_image(reader, instrument=instrument, visit=visit, component=component)
 
