@@ -42,9 +42,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def _has_visit_components(path: str) -> bool:
     """Whether an afw file has the Detector and PSF a VisitImage needs."""
-    from ..legacy._fits import LegacyFitsFile
+    from ..legacy._reader import _open
 
-    with LegacyFitsFile(path) as lf:
+    with _open(path) as lf:
         header = lf.primary_header
         return bool(header.get("DETECTOR_ID") or header.get("ARCHIVE_ID_DETECTOR")) and bool(
             header.get("PSF_ID") or header.get("ARCHIVE_ID_PSF")
