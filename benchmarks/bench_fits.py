@@ -10,8 +10,9 @@ same process and on the same data:
 * 200x200 cut-out: ``read(..., bbox=...)`` vs ``CompImageHDU.section[...]`` of each HDU.
 
 Peak memory of a full read is measured in fresh subprocesses (tracemalloc peak and
-the growth of ru_maxrss) and compared with the size of the decoded arrays; the time of
-``import lsst.images`` is measured in fresh subprocesses as well.  Results go to
+the growth of the peak resident set size, VmHWM) and compared with the size of the
+decoded arrays; the time of ``import lsst.images`` is measured in fresh subprocesses
+as well.  Results go to
 ``benchmarks/results/fits.md``.
 
 Run: ``python benchmarks/bench_fits.py [--size 4096] [--repeat 3]``.
@@ -109,13 +110,21 @@ def astropy_cutout(path: str, ys: slice, xs: slice) -> list[np.ndarray]:
 # ---------------------------------------------------------------------- subprocess probes
 
 _MEMORY_PROBE = r"""
-import json, resource, sys, tracemalloc
+import json, sys, tracemalloc
 import numpy as np
 which, path = sys.argv[1], sys.argv[2]
 import lsst.images as li
 from lsst.images import fits
 from astropy.io import fits as afits
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def hwm():
+    # Peak resident set size so far (kB -> bytes), from the kernel's own accounting.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+rss0 = hwm()
 tracemalloc.start()
 if which == "ours":
     mi = fits.read(li.MaskedImage, path).deserialized
@@ -125,9 +134,8 @@ else:
         arrays = [np.array(h[n].data) for n in ("IMAGE", "MASK", "VARIANCE")]
 current, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
-rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"decoded": int(sum(a.nbytes for a in arrays)), "tracemalloc_peak": peak,
-                  "rss_growth": (rss1 - rss0) * 1024}))
+                  "rss_growth": hwm() - rss0}))
 """
 
 
@@ -214,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "Peak memory of a full read (fresh process; decoded arrays = "
         f"{decoded / 1e6:.1f} MB; target: peak <= 1.2x decoded):",
         "",
-        "| reader | tracemalloc peak | / decoded | ru_maxrss growth | / decoded |",
+        "| reader | tracemalloc peak | / decoded | peak RSS growth (VmHWM) | / decoded |",
         "|---|---|---|---|---|",
     ]
     for name, mem in (("lsst.images", mem_ours), ("astropy.io.fits", mem_astropy)):
