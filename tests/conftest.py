@@ -16,7 +16,7 @@ def fixture_dir(name: str) -> Path:
     """Return a fixture folder, skipping the test when the shared fixtures are not present."""
     path = FIXTURES / name
     if not path.is_dir():
-        pytest.skip(f"shared fixtures not found at {path}")
+        pytest.skip(f"shared fixtures not found at {path}", allow_module_level=True)
     return path
 
 
