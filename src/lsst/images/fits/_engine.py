@@ -25,6 +25,7 @@ import dataclasses
 import io
 import os
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -155,6 +156,19 @@ if using_fallback:
             return flat
         return flat.reshape(itemsize, -1).T.copy().reshape(-1)
 
+    _POOLS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+    _POOL_LOCK = threading.Lock()
+
+    def _pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
+        """A persistent pool per worker count (thread start-up would otherwise recur per batch)."""
+        with _POOL_LOCK:
+            pool = _POOLS.get(workers)
+            if pool is None:
+                pool = _POOLS[workers] = concurrent.futures.ThreadPoolExecutor(
+                    workers, thread_name_prefix="lsst-images-fits"
+                )
+            return pool
+
     def _map_threads(func: Callable[[Any], Any], items: Sequence[Any], threads: int | None) -> list[Any]:
         """Apply ``func`` to ``items`` in worker threads, in chunks to amortize overheads."""
         workers = max(1, threads or os.cpu_count() or 1)
@@ -162,9 +176,8 @@ if using_fallback:
             return [func(item) for item in items]
         chunk = max(1, len(items) // (workers * 4))
         chunks = [items[i : i + chunk] for i in range(0, len(items), chunk)]
-        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            results = pool.map(lambda group: [func(item) for item in group], chunks)
-            return [r for group in results for r in group]
+        results = _pool(workers).map(lambda group: [func(item) for item in group], chunks)
+        return [r for group in results for r in group]
 
     def _encode_gzip(array: np.ndarray, compression: Any, threads: int | None) -> EncodedHDU:
         h, w = array.shape
@@ -429,8 +442,7 @@ if using_fallback:
                 for block in blocks:
                     work(block)
             else:
-                with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-                    list(pool.map(work, blocks))
+                list(_pool(workers).map(work, blocks))
             row = stop
 
     def _decode_plain(header: Any, reader: Any, data_offset: int, region: tuple[slice, slice]) -> np.ndarray:
