@@ -170,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
     import lsst.images as li
     from lsst.images import fits
 
+    from lsst.images.fits._engine import using_fallback
+
+    engine = "lsst.images.fits._engine built-in codec" if using_fallback else "lsst.images.fits._tiles"
+    load = os.getloadavg()
     size = args.size
     image, mask, variance = make_arrays(size)
     mi = make_masked_image(image, mask, variance)
@@ -206,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         "lossless GZIP_2 with one tile per row, as a `MaskedImage` (the pixel part of a VisitImage).",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"numpy {np.__version__}, astropy {__import__('astropy').__version__}.  Best of {args.repeat} runs.",
+        f"Tile engine: {engine}; load average at start {load[0]:.2f} (other processes share the CPUs).",
         "",
         "| operation | lsst.images | astropy.io.fits | speed-up | target |",
         "|---|---|---|---|---|",
