@@ -169,7 +169,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import lsst.images as li
     from lsst.images import fits
-
     from lsst.images.fits._engine import using_fallback
 
     engine = "lsst.images.fits._engine built-in codec" if using_fallback else "lsst.images.fits._tiles"
