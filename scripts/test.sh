@@ -8,5 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
-python -m pip install -q -e ".[test,fast]"
+python -m pip install -q -e ".[test,fast,piff]"
 python -m pytest -q -p no:cacheprovider "$@"
