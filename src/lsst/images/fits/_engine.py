@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 try:
-    from ._io import open_range_reader
-    from ._tiles import TileCompression, decode_image, encode_image
+    from ._codec import TileCompression, decode_image, encode_image
+    from ._rangeio import open_range_reader
 
     using_fallback = False
 except ImportError:  # pragma: no cover - depends on the installation

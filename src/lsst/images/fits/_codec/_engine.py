@@ -598,7 +598,7 @@ def _decode_tile(info: _Compressed, index: int, row: Any, blob: bytes, shape: tu
         size = len(raw) // npix
         flat = np.frombuffer(raw, dtype=np.uint8)
         if info.algorithm == "GZIP_2" and size > 1:
-            flat = np.ascontiguousarray(flat.reshape(size, npix).T)
+            flat = np.ascontiguousarray(flat.reshape(size, npix).T).reshape(-1)
         if info.quantized:
             ints = flat.view(f">i{size}")
         elif size == fmt.itemsize:
