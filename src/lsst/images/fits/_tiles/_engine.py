@@ -1,0 +1,629 @@
+"""Public entry points of the tile engine: encode/decode whole images or regions.
+
+Work is split into *chunks* of consecutive tiles (bounded in raw bytes, several per
+worker) that run in a `~concurrent.futures.ThreadPoolExecutor`: deflate/inflate (zlib,
+isal), the RICE coder and numpy's copies all release the GIL, so chunks proceed in
+parallel, and per-tile Python overhead is paid once per chunk, not per thread hop.
+
+Decoding writes tiles straight into the preallocated output array; each chunk fetches
+its own compressed bytes (one coalesced ``read_ranges`` call), so a full-plane read never
+holds more than a few chunks of compressed data at once.
+"""
+
+from __future__ import annotations
+
+__all__ = ("EncodedHDU", "TileCompression", "decode_image", "encode_image", "read_raw_tiles")
+
+import concurrent.futures
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import _gzip, _quantize, _rice
+from ._codec import (
+    ALGORITHMS,
+    TileDecoder,
+    disk_dtype,
+    disk_format,
+    from_disk,
+    memory_dtype,
+    native_from_shuffled,
+    shuffle,
+    to_disk,
+)
+from ._geometry import TileGrid, normalize_region
+from ._table import VLA_DTYPES, TableLayout, TileRows, build_table, pad_block
+
+#: Upper bound of raw (decoded) bytes handled by one chunk; bounds transient memory.
+_CHUNK_MAX = 2 << 20
+#: Lower bound, so that small tiles are batched (amortizes thread and call overhead).
+_CHUNK_MIN = 64 << 10
+
+
+@dataclasses.dataclass(frozen=True)
+class TileCompression:
+    """How to tile-compress one image.
+
+    Attributes
+    ----------
+    algorithm
+        ``"GZIP_1"``, ``"GZIP_2"`` or ``"RICE_1"``.
+    tile_shape
+        ``(y, x)`` tile size; None means one tile per image row.
+    dither
+        None for lossless storage, else the quantization method: ``"NO_DITHER"``,
+        ``"SUBTRACTIVE_DITHER_1"`` or ``"SUBTRACTIVE_DITHER_2"`` (float images only).
+    level
+        Quantization level ``q`` (``q > 0``: ``ZSCALE = noise / q``; ``q < 0``:
+        ``ZSCALE = -q``).
+    seed
+        ``ZDITHER0`` (1..10000), required when dithering.
+    """
+
+    algorithm: str
+    tile_shape: tuple[int, int] | None = None
+    dither: str | None = None
+    level: float = 0.0
+    seed: int | None = None
+
+
+@dataclasses.dataclass
+class EncodedHDU:
+    """An encoded image HDU, ready to be written after a header is assembled.
+
+    Attributes
+    ----------
+    cards
+        Structural and compression cards, in the order the reference writes them.
+    trailing_cards
+        Cards that must end the header (``ZBLANK`` when NaNs were quantized).
+    data
+        The data part (table + heap, or raw big-endian pixels), padded to 2880 bytes.
+    """
+
+    cards: list[tuple[str, Any, str]]
+    trailing_cards: list[tuple[str, Any, str]]
+    data: bytes | bytearray
+
+
+# --------------------------------------------------------------------------- threading
+
+
+def _workers(threads: int | None) -> int:
+    return max(1, threads if threads is not None else (os.cpu_count() or 1))
+
+
+def _run(func: Callable[[Any], Any], items: Sequence[Any], threads: int | None) -> list[Any]:
+    """``[func(item) for item in items]``, in worker threads when that can help."""
+    workers = min(_workers(threads), len(items))
+    if workers <= 1:
+        return [func(item) for item in items]
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(func, items))
+
+
+def _chunks(grid: TileGrid, tiles: np.ndarray, itemsize: int, threads: int | None) -> list[np.ndarray]:
+    """Split ``tiles`` into runs of consecutive work bounded in raw bytes."""
+    if len(tiles) == 0:
+        return []
+    tile_bytes = grid.tile[0] * min(grid.tile[1], grid.shape[1]) * itemsize
+    total = tile_bytes * len(tiles)
+    target = min(_CHUNK_MAX, max(_CHUNK_MIN, total // (4 * _workers(threads))))
+    per_chunk = max(1, target // max(1, tile_bytes))
+    return [tiles[i : i + per_chunk] for i in range(0, len(tiles), per_chunk)]
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _compress_ints(values: np.ndarray, algorithm: str, level: int) -> bytes:
+    """Compress a tile of integer element values (already in their stored representation)."""
+    if algorithm == "RICE_1":
+        return _rice.rice_compress(values)
+    be = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder(">")).reshape(1, -1).view(np.uint8)
+    if algorithm == "GZIP_2":
+        be = shuffle(be, values.dtype.itemsize)
+    return _gzip.compress(be, level)
+
+
+def _plain_cards(array: np.ndarray) -> list[tuple[str, Any, str]]:
+    h, w = array.shape
+    bitpix, bzero, _ = disk_format(array.dtype)
+    cards: list[tuple[str, Any, str]] = [
+        ("XTENSION", "IMAGE", "Image extension"),
+        ("BITPIX", bitpix, "array data type"),
+        ("NAXIS", 2, "number of array dimensions"),
+        ("NAXIS1", w, ""),
+        ("NAXIS2", h, ""),
+        ("PCOUNT", 0, "number of parameters"),
+        ("GCOUNT", 1, "number of groups"),
+    ]
+    if bzero is not None:
+        cards += [("BSCALE", 1, ""), ("BZERO", bzero, "")]
+    return cards
+
+
+def _encode_plain(array: np.ndarray) -> EncodedHDU:
+    disk = to_disk(np.ascontiguousarray(array))
+    raw = disk.view(np.uint8).reshape(-1)
+    buffer = bytearray(raw.size + (-raw.size % 2880))
+    np.frombuffer(buffer, dtype=np.uint8)[: raw.size] = raw
+    return EncodedHDU(_plain_cards(array), [], buffer)
+
+
+def _lossless_chunk(
+    array: np.ndarray, grid: TileGrid, chunk: np.ndarray, algorithm: str, level: int
+) -> list[bytes]:
+    """Compress the tiles of ``chunk`` losslessly (GZIP_1/GZIP_2/RICE_1 integers)."""
+    if algorithm == "RICE_1":
+        out = []
+        for t in chunk:
+            y0, y1, x0, x1 = grid.bounds(int(t))
+            out.append(_rice.rice_compress(_stored_ints(array[y0:y1, x0:x1])))
+        return out
+    itemsize = array.dtype.itemsize
+    if grid.full_width:
+        # Whole rows: convert the chunk's block once, then compress each tile's slice.
+        y0 = grid.bounds(int(chunk[0]))[0]
+        y1 = grid.bounds(int(chunk[-1]))[1]
+        block = np.ascontiguousarray(to_disk(array[y0:y1])).view(np.uint8).reshape(-1)
+        out = []
+        th, w = grid.tile[0], grid.shape[1]
+        step = th * w * itemsize
+        n_full = (y1 - y0) // th
+        if algorithm == "GZIP_2" and itemsize > 1:
+            head = shuffle(block[: n_full * step].reshape(n_full, step), itemsize) if n_full else block[:0]
+            pieces = [head[i] for i in range(n_full)]
+            if n_full * step < block.size:
+                tail = block[n_full * step :]
+                pieces.append(shuffle(tail.reshape(1, -1), itemsize)[0])
+        else:
+            pieces = [block[i : i + step] for i in range(0, block.size, step)]
+        for piece in pieces:
+            out.append(_gzip.compress(piece, level))
+        return out
+    out = []
+    for t in chunk:
+        y0, y1, x0, x1 = grid.bounds(int(t))
+        be = np.ascontiguousarray(to_disk(array[y0:y1, x0:x1])).view(np.uint8).reshape(1, -1)
+        if algorithm == "GZIP_2":
+            be = shuffle(be, itemsize)
+        out.append(_gzip.compress(be, level))
+    return out
+
+
+def _stored_ints(values: np.ndarray) -> np.ndarray:
+    """Native-endian integers as stored on disk (unsigned/int8 offsets applied)."""
+    disk = to_disk(values)
+    return np.ascontiguousarray(disk, dtype=disk.dtype.newbyteorder("="))
+
+
+def _quantized_chunk(
+    array: np.ndarray, grid: TileGrid, chunk: np.ndarray, compression: TileCompression, level: int
+) -> list[tuple[bytes, bytes, float, float, bool]]:
+    method = _quantize.DITHER_METHODS[compression.dither or "NO_DITHER"]
+    seed = int(compression.seed or 0)
+    out = []
+    for t in chunk:
+        y0, y1, x0, x1 = grid.bounds(int(t))
+        tile = array[y0:y1, x0:x1]
+        q = _quantize.quantize_tile(tile, compression.level, method, int(t) + seed)
+        if q.values is None:
+            # Cannot be quantized (zero noise or too large a range): store the floats losslessly.
+            be = np.ascontiguousarray(tile, dtype=tile.dtype.newbyteorder(">")).view(np.uint8).reshape(-1)
+            out.append((b"", _gzip.compress(be, level), 0.0, 0.0, False))
+        else:
+            payload = _compress_ints(q.values, compression.algorithm, level)
+            out.append((payload, b"", q.zscale, q.zzero, q.has_nulls))
+    return out
+
+
+def _compressed_cards(
+    array: np.ndarray, grid: TileGrid, compression: TileCompression, quantized: bool
+) -> list[tuple[str, Any, str]]:
+    h, w = array.shape
+    bitpix, bzero, _ = disk_format(array.dtype)
+    cards: list[tuple[str, Any, str]] = [
+        ("ZIMAGE", True, "extension contains compressed image"),
+        ("ZTENSION", "IMAGE", "Image extension"),
+        ("ZBITPIX", bitpix, "array data type"),
+        ("ZNAXIS", 2, "number of array dimensions"),
+        ("ZNAXIS1", w, ""),
+        ("ZNAXIS2", h, ""),
+        ("ZPCOUNT", 0, "number of parameters"),
+        ("ZGCOUNT", 1, "number of groups"),
+        ("ZTILE1", grid.tile[1], "size of tiles to be compressed"),
+        ("ZTILE2", grid.tile[0], "size of tiles to be compressed"),
+        ("ZCMPTYPE", compression.algorithm, "compression algorithm"),
+    ]
+    params: list[tuple[str, Any, str, str]] = []
+    if compression.algorithm == "RICE_1":
+        bytepix = 4 if array.dtype.kind == "f" else array.dtype.itemsize
+        params.append(("BLOCKSIZE", 32, "compression block size", "pixels per block"))
+        params.append(
+            ("BYTEPIX", bytepix, "bytes per pixel (1, 2, 4, or 8)", "bytes per pixel (1, 2, 4, or 8)")
+        )
+    if array.dtype.kind == "f":
+        noisebit = float(compression.level) if quantized else 0.0
+        params.append(
+            ("NOISEBIT", noisebit, "floating point quantization level", "floating point quantization level")
+        )
+    for i, (name, value, ncomment, vcomment) in enumerate(params, start=1):
+        cards.append((f"ZNAME{i}", name, ncomment))
+        cards.append((f"ZVAL{i}", value, vcomment))
+    if quantized and compression.dither in ("SUBTRACTIVE_DITHER_1", "SUBTRACTIVE_DITHER_2"):
+        cards.append(("ZQUANTIZ", compression.dither, "Pixel Quantization Algorithm"))
+        cards.append(("ZDITHER0", int(compression.seed or 0), "dithering offset when quantizing floats"))
+    if bzero is not None:
+        cards += [("BZERO", bzero, ""), ("BSCALE", 1, "")]
+    return cards
+
+
+def encode_image(
+    array: np.ndarray,
+    compression: TileCompression | None,
+    *,
+    threads: int | None = None,
+    level: int | None = None,
+) -> EncodedHDU:
+    """Encode a 2-D array as an image HDU.
+
+    Parameters
+    ----------
+    array
+        The pixels (any FITS-storable numeric dtype, any byte order).
+    compression
+        Tile compression, or None for an uncompressed ``IMAGE`` HDU.
+    threads
+        Worker threads (default: one per CPU).
+    level
+        Deflate level for gzip tiles (default tuned for speed; files stay standard).
+
+    Raises
+    ------
+    TypeError
+        The dtype cannot be stored, or RICE_1 was asked for 64-bit integers.
+    ValueError
+        The array is not 2-D, the algorithm is unknown, or dithering lacks a seed.
+    """
+    array = np.asarray(array)
+    if array.ndim != 2:
+        raise ValueError(f"FITS images must be 2-D here, not shape {array.shape}")
+    disk_format(array.dtype)  # raises TypeError for unsupported dtypes
+    if array.dtype.byteorder not in ("=", "|"):
+        array = array.astype(array.dtype.newbyteorder("="))
+    if compression is None:
+        return _encode_plain(array)
+    algorithm = compression.algorithm.upper()
+    if algorithm not in ("GZIP_1", "GZIP_2", "RICE_1"):
+        raise ValueError(f"unsupported compression algorithm {compression.algorithm!r}")
+    compression = dataclasses.replace(compression, algorithm=algorithm)
+    if algorithm == "RICE_1" and array.dtype.kind in "iu" and array.dtype.itemsize == 8:
+        raise TypeError("RICE_1 cannot compress 64-bit integers; use GZIP_1 or GZIP_2")
+    gz_level = _gzip.DEFAULT_LEVEL if level is None else level
+    h, w = array.shape
+    tile = tuple(int(t) for t in compression.tile_shape) if compression.tile_shape else (1, w)
+    grid = TileGrid((h, w), (tile[0], tile[1]))
+    tiles = np.arange(grid.n_tiles, dtype=np.int64)
+    quantized = array.dtype.kind == "f" and compression.dither is not None
+    if quantized:
+        if compression.dither not in _quantize.DITHER_METHODS:
+            raise ValueError(f"unknown dither method {compression.dither!r}")
+        if compression.dither != "NO_DITHER" and not compression.seed:
+            raise ValueError("a dither seed (ZDITHER0, 1..10000) is required for subtractive dithering")
+        chunks = _chunks(grid, tiles, 8, threads)
+        results = _run(lambda c: _quantized_chunk(array, grid, c, compression, gz_level), chunks, threads)
+        flat = [r for group in results for r in group]
+        table = build_table(
+            [r[0] for r in flat],
+            [r[1] for r in flat],
+            np.array([r[2] for r in flat], dtype=np.float64),
+            np.array([r[3] for r in flat], dtype=np.float64),
+        )
+        trailing = [("ZBLANK", _quantize.NULL_VALUE, "")] if any(r[4] for r in flat) else []
+        cards = table.cards + _compressed_cards(array, grid, compression, True)
+        return EncodedHDU(cards, trailing, table.data)
+    source = array
+    if array.dtype.kind == "f" and algorithm == "RICE_1":
+        # The convention's RICE_1 codes integers; unquantized floats are truncated, exactly
+        # as the reference (astropy) does (FORMAT.md §12.2).
+        with np.errstate(invalid="ignore"):
+            source = array.astype(np.int32)
+    chunks = _chunks(grid, tiles, array.dtype.itemsize, threads)
+    results = _run(lambda c: _lossless_chunk(source, grid, c, algorithm, gz_level), chunks, threads)
+    table = build_table([p for group in results for p in group])
+    cards = table.cards + _compressed_cards(array, grid, compression, False)
+    return EncodedHDU(cards, [], table.data)
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _image_shape(header: Mapping[str, Any], compressed: bool) -> tuple[int, int]:
+    prefix = "ZNAXIS" if compressed else "NAXIS"
+    naxis = int(header.get(prefix, 0))
+    if naxis == 0:
+        return (0, 0)
+    if naxis == 1:
+        return (1, int(header[f"{prefix}1"]))
+    extra = [int(header[f"{prefix}{k}"]) for k in range(3, naxis + 1)]
+    if any(n != 1 for n in extra):
+        raise ValueError(f"only 2-D images can be decoded ({prefix} = {naxis})")
+    return (int(header[f"{prefix}2"]), int(header[f"{prefix}1"]))
+
+
+def _decode_plain(
+    header: Mapping[str, Any], reader: Any, data_offset: int, region: tuple[slice, slice], threads: int | None
+) -> np.ndarray:
+    bitpix = int(header["BITPIX"])
+    h, w = _image_shape(header, False)
+    bzero, bscale = header.get("BZERO"), header.get("BSCALE")
+    disk = disk_dtype(bitpix)
+    out_dtype = memory_dtype(bitpix, bzero, bscale)
+    ys, xs = region
+    out = np.empty((ys.stop - ys.start, xs.stop - xs.start), dtype=out_dtype)
+    row_bytes = w * disk.itemsize
+    if out.size == 0:
+        return out
+    rows_per_chunk = max(1, min(ys.stop - ys.start, _CHUNK_MAX // max(1, row_bytes)))
+    starts = list(range(ys.start, ys.stop, rows_per_chunk))
+
+    def work(y0: int) -> None:
+        y1 = min(y0 + rows_per_chunk, ys.stop)
+        if xs.stop - xs.start < w and y1 - y0 == 1:
+            ranges = [
+                (
+                    data_offset + y0 * row_bytes + xs.start * disk.itemsize,
+                    (xs.stop - xs.start) * disk.itemsize,
+                )
+            ]
+            (raw,) = reader.read_ranges(ranges)
+            values = np.frombuffer(raw, dtype=disk).reshape(1, -1)
+        else:
+            (raw,) = reader.read_ranges([(data_offset + y0 * row_bytes, (y1 - y0) * row_bytes)])
+            values = np.frombuffer(raw, dtype=disk).reshape(y1 - y0, w)[:, xs]
+        out[y0 - ys.start : y1 - ys.start] = from_disk(values, out_dtype, bzero, bscale)
+
+    _run(work, starts, threads)
+    return out
+
+
+class _Plan:
+    """Everything a chunk needs to fetch and decode its tiles."""
+
+    def __init__(
+        self,
+        header: Mapping[str, Any],
+        reader: Any,
+        data_offset: int,
+        region: tuple[slice, slice],
+        out: np.ndarray,
+        grid: TileGrid,
+        layout: TableLayout,
+        decoder: TileDecoder,
+        rows: TileRows,
+    ) -> None:
+        self.reader = reader
+        self.heap = data_offset + layout.heap_offset
+        self.region = region
+        self.out = out
+        self.grid = grid
+        self.decoder = decoder
+        self.position = {int(t): i for i, t in enumerate(rows.tiles)}
+        cols = rows.columns
+        self.comp = cols.get("COMPRESSED_DATA")
+        if self.comp is None:
+            raise ValueError("compressed image table has no COMPRESSED_DATA column")
+        self.comp_dtype = VLA_DTYPES.get(layout.columns["COMPRESSED_DATA"].element, np.dtype("u1"))
+        self.gzip = cols.get("GZIP_COMPRESSED_DATA")
+        self.unc = cols.get("UNCOMPRESSED_DATA")
+        self.unc_dtype = (
+            VLA_DTYPES.get(layout.columns["UNCOMPRESSED_DATA"].element, np.dtype("u1"))
+            if self.unc is not None
+            else None
+        )
+        self.zscale = cols.get("ZSCALE")
+        self.zzero = cols.get("ZZERO")
+        self.zblank = cols.get("ZBLANK")
+
+    def _payload_range(self, t: int) -> tuple[str, int, int]:
+        i = self.position[t]
+        count, offset = self.comp[i]
+        if count > 0:
+            return ("c", self.heap + int(offset), int(count) * self.comp_dtype.itemsize)
+        if self.gzip is not None and self.gzip[i][0] > 0:
+            return ("g", self.heap + int(self.gzip[i][1]), int(self.gzip[i][0]))
+        if self.unc is not None and self.unc[i][0] > 0:
+            assert self.unc_dtype is not None
+            return ("u", self.heap + int(self.unc[i][1]), int(self.unc[i][0]) * self.unc_dtype.itemsize)
+        return ("c", self.heap, 0)
+
+    def fetch(self, chunk: np.ndarray) -> list[tuple[str, memoryview]]:
+        kinds_ranges = [self._payload_range(int(t)) for t in chunk]
+        blobs = self.reader.read_ranges([(o, n) for _, o, n in kinds_ranges])
+        return [(k, memoryview(b)) for (k, _, _), b in zip(kinds_ranges, blobs, strict=True)]
+
+    def run(self, chunk: np.ndarray) -> None:
+        payloads = self.fetch(chunk)
+        if self.decoder.lossless_gzip and self.grid.full_width and all(k == "c" for k, _ in payloads):
+            self._rows_fast(chunk, [p for _, p in payloads])
+            return
+        for t, (kind, payload) in zip(chunk, payloads, strict=True):
+            self._one(int(t), kind, payload)
+
+    def _one(self, t: int, kind: str, payload: memoryview) -> None:
+        i = self.position[t]
+        y0, y1, x0, x1 = self.grid.bounds(t)
+        shape = (y1 - y0, x1 - x0)
+        d = self.decoder
+        if kind == "c" and len(payload) == 0 and shape[0] * shape[1] > 0:
+            raise ValueError(f"tile {t + 1} has no data")
+        tile = d.decode(
+            t,
+            shape,
+            payload if kind == "c" else None,
+            fallback=None if kind == "c" else payload,
+            fallback_dtype=self.unc_dtype if kind == "u" else None,
+            zscale=None if self.zscale is None else float(self.zscale[i]),
+            zzero=None if self.zzero is None else float(self.zzero[i]),
+            zblank=None if self.zblank is None else int(self.zblank[i]),
+        )
+        self._place(tile, y0, y1, x0, x1)
+
+    def _place(self, tile: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> None:
+        ys, xs = self.region
+        sy0, sy1 = max(ys.start, y0), min(ys.stop, y1)
+        sx0, sx1 = max(xs.start, x0), min(xs.stop, x1)
+        self.out[sy0 - ys.start : sy1 - ys.start, sx0 - xs.start : sx1 - xs.start] = tile[
+            sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0
+        ]
+
+    def _rows_fast(self, chunk: np.ndarray, payloads: list[memoryview]) -> None:
+        """Lossless gzip tiles spanning whole rows: inflate into one block, convert once."""
+        d = self.decoder
+        size = d.element.itemsize
+        w = self.grid.shape[1]
+        # Group runs of equally sized tiles (only the last tile of the image can differ).
+        start = 0
+        while start < len(chunk):
+            n_rows = self.grid.bounds(int(chunk[start]))[1] - self.grid.bounds(int(chunk[start]))[0]
+            stop = start + 1
+            while stop < len(chunk):
+                b = self.grid.bounds(int(chunk[stop]))
+                if b[1] - b[0] != n_rows:
+                    break
+                stop += 1
+            self._rows_block(chunk[start:stop], payloads[start:stop], n_rows, w, size)
+            start = stop
+
+    def _rows_block(
+        self, tiles: np.ndarray, payloads: list[memoryview], n_rows: int, w: int, size: int
+    ) -> None:
+        d = self.decoder
+        k = len(tiles)
+        tile_bytes = n_rows * w * size
+        scratch = np.empty((k, tile_bytes), dtype=np.uint8)
+        for j, payload in enumerate(payloads):
+            raw = _gzip.decompress(payload)
+            if len(raw) != tile_bytes:
+                raise ValueError(
+                    f"tile {int(tiles[j]) + 1} inflates to {len(raw)} bytes, expected {tile_bytes}"
+                )
+            scratch[j] = np.frombuffer(raw, dtype=np.uint8)
+        y0 = self.grid.bounds(int(tiles[0]))[0]
+        y1 = y0 + k * n_rows
+        ys, xs = self.region
+        inside = y0 >= ys.start and y1 <= ys.stop and xs.start == 0 and xs.stop == w
+        out_dtype = self.out.dtype
+        simple = out_dtype.kind == d.disk.kind or (out_dtype.kind in "ui" and d.disk.kind in "ui")
+        simple = simple and out_dtype.itemsize == size and d.out_dtype == out_dtype
+        simple = simple and (d.bscale is None or float(d.bscale) == 1.0)
+        if not simple:
+            values = self._block_values(scratch, k, n_rows, w, size)
+            self._place(from_disk(values, out_dtype, d.bzero, d.bscale), y0, y1, 0, w)
+            return
+        target = (
+            self.out[y0 - ys.start : y1 - ys.start] if inside else np.empty((k * n_rows, w), dtype=out_dtype)
+        )
+        flip = out_dtype.kind == "u" and size > 1 or (out_dtype.kind == "i" and size == 1)
+        signed = target.view(d.disk.newbyteorder("=")) if size > 1 else target.view(np.uint8)
+        if d.algorithm == "GZIP_2" and size > 1:
+            native_from_shuffled(scratch.reshape(k, size, n_rows * w), signed.reshape(k, n_rows * w))
+        else:
+            signed.reshape(-1)[...] = scratch.reshape(-1).view(d.disk)
+        if flip:
+            if size == 1:
+                target.view(np.uint8)[...] ^= np.uint8(0x80)
+            else:
+                target ^= np.array(1 << (8 * size - 1), dtype=out_dtype)
+        if not inside:
+            self._place(target, y0, y1, 0, w)
+
+    def _block_values(self, scratch: np.ndarray, k: int, n_rows: int, w: int, size: int) -> np.ndarray:
+        """Big-endian stored values of an inflated block of ``k`` row tiles."""
+        d = self.decoder
+        if d.algorithm == "GZIP_2" and size > 1:
+            flat = np.ascontiguousarray(scratch.reshape(k, size, n_rows * w).transpose(0, 2, 1))
+        else:
+            flat = scratch
+        return flat.reshape(-1).view(d.disk).reshape(k * n_rows, w)
+
+
+def decode_image(
+    header: Mapping[str, Any],
+    reader: Any,
+    data_offset: int,
+    *,
+    region: tuple[slice, slice] | None = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """Decode an image HDU (tile-compressed BINTABLE or plain IMAGE), or a region of it.
+
+    Parameters
+    ----------
+    header
+        The HDU's header cards (an `astropy.io.fits.Header` or any mapping).
+    reader
+        A `~lsst.images.fits._io.RangeReader` over the file.
+    data_offset
+        File offset of the HDU's data part.
+    region
+        ``(y, x)`` slices (step 1) of the image to decode; None for all of it.  Only the
+        tiles intersecting it are read and decoded.
+    threads
+        Worker threads (default: one per CPU).
+
+    Returns
+    -------
+    array
+        A native-endian array of exactly the region.
+    """
+    compressed = bool(header.get("ZIMAGE", False))
+    shape = _image_shape(header, compressed)
+    region = normalize_region(region, shape)
+    if not compressed:
+        return _decode_plain(header, reader, data_offset, region, threads)
+    decoder = TileDecoder(header)
+    layout = TableLayout(header)
+    tile = (int(header.get("ZTILE2", 1)), int(header.get("ZTILE1", shape[1])))
+    if int(header.get("ZNAXIS", 2)) == 1:
+        tile = (1, int(header.get("ZTILE1", shape[1])))
+    grid = TileGrid(shape, tile)
+    if grid.n_tiles != layout.n_rows:
+        raise ValueError(f"table has {layout.n_rows} rows but the image has {grid.n_tiles} tiles")
+    ys, xs = region
+    out = np.empty((ys.stop - ys.start, xs.stop - xs.start), dtype=decoder.out_dtype)
+    tiles = grid.tiles_for(region)
+    if len(tiles) == 0:
+        return out
+    blobs = reader.read_ranges(layout.row_ranges(tiles, data_offset))
+    rows = layout.parse_rows(tiles, blobs)
+    plan = _Plan(header, reader, data_offset, region, out, grid, layout, decoder, rows)
+    _run(plan.run, _chunks(grid, tiles, decoder.element.itemsize, threads), threads)
+    return out
+
+
+def read_raw_tiles(
+    header: Mapping[str, Any], reader: Any, data_offset: int
+) -> tuple[list[tuple[str, Any, str]], bytes]:
+    """Return the table cards and the exact data bytes of a compressed HDU (for verbatim re-writes).
+
+    The data part (table + heap) is returned unchanged, padded to 2880 bytes, so a
+    pre-compressed (e.g. lossy) image can be copied into a new file bit for bit.
+    """
+    size = int(header["NAXIS1"]) * int(header["NAXIS2"]) + int(header.get("PCOUNT", 0))
+    (data,) = reader.read_ranges([(data_offset, size)])
+    cards = []
+    for key in ("XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", "GCOUNT", "TFIELDS"):
+        cards.append((key, header[key], ""))
+    for n in range(1, int(header["TFIELDS"]) + 1):
+        cards.append((f"TTYPE{n}", header[f"TTYPE{n}"], ""))
+        cards.append((f"TFORM{n}", header[f"TFORM{n}"], ""))
+    return cards, pad_block(data)
+
+
+# Keep the tuple of known algorithms importable for callers that validate options.
+KNOWN_ALGORITHMS = ALGORITHMS
