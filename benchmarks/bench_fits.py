@@ -169,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import lsst.images as li
     from lsst.images import fits
-    from lsst.images.fits._engine import using_fallback
+    from lsst.images.fits._engine import encode_image
 
-    engine = "lsst.images.fits._engine built-in codec" if using_fallback else "lsst.images.fits._tiles"
+    engine = encode_image.__module__
     load = os.getloadavg()
     size = args.size
     image, mask, variance = make_arrays(size)
