@@ -6,7 +6,7 @@ __all__ = ("ColorImage",)
 
 from collections.abc import Sequence
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic
 
 import numpy as np
 import pydantic
@@ -16,9 +16,8 @@ from ._geom import Box
 from ._image import Image, ImageSerializationModel, _resolve_shape_and_bbox
 from ._transforms._models import ProjectionSerializationModel
 from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
+from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
-
-P = TypeVar("P")
 
 if TYPE_CHECKING:
     from ._transforms import Projection

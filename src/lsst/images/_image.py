@@ -7,7 +7,7 @@ __all__ = ("Image", "ImageSerializationModel")
 import re
 from collections.abc import Callable, Sequence
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 import astropy.units as u
 import numpy as np
@@ -29,6 +29,7 @@ from .serialization import (
     OutputArchive,
     no_header_updates,
 )
+from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
 
 if TYPE_CHECKING:
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
 
     from ._transforms import Projection
     from .serialization import MetadataValue
-
-
-P = TypeVar("P")
 
 
 def _normalize_unit(unit: Any) -> u.UnitBase | None:

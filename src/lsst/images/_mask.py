@@ -17,7 +17,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +46,7 @@ from .serialization import (
     OutputArchive,
     no_header_updates,
 )
+from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
 
 if TYPE_CHECKING:
@@ -53,9 +54,6 @@ if TYPE_CHECKING:
 
     from ._transforms import Projection
     from .serialization import MetadataValue
-
-
-P = TypeVar("P")
 
 
 @dataclasses.dataclass(frozen=True)

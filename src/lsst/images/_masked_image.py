@@ -6,7 +6,7 @@ __all__ = ("MaskedImage", "MaskedImageSerializationModel")
 
 from collections.abc import Mapping
 from types import EllipsisType
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal
 
 import astropy.units as u
 import numpy as np
@@ -19,9 +19,8 @@ from ._mask import Mask, MaskPlane, MaskSchema, MaskSerializationModel
 from ._transforms._models import ProjectionSerializationModel
 from .fits._options import FitsCompressionOptions
 from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
+from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
-
-P = TypeVar("P")
 
 if TYPE_CHECKING:
     from ._transforms import Projection

@@ -33,7 +33,7 @@ class ObservationSummaryStats(pydantic.BaseModel):
     JSON as the bare tokens ``NaN``/``Infinity``/``-Infinity``.
     """
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     version: int = 0
     psfSigma: float = math.nan

@@ -10,7 +10,7 @@ from __future__ import annotations
 __all__ = ("VisitImageSerializationModel",)
 
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 import pydantic
 from astro_metadata_translator import ObservationInfo
@@ -38,9 +38,8 @@ from .serialization import (
     InvalidComponentError,
     InvalidParameterError,
 )
+from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
-
-P = TypeVar("P")
 
 #: Components of a `VisitImage` that are not pixel planes (and so take no ``bbox``).
 _NON_PIXEL_COMPONENTS = (

@@ -139,7 +139,7 @@ def _exclude_none(value: Any) -> bool:
     return value is None
 
 
-_FROZEN = pydantic.ConfigDict(frozen=True, arbitrary_types_allowed=True)
+_FROZEN = pydantic.ConfigDict(frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 class DetectorFrame(_EuclideanFrameMixin, pydantic.BaseModel):

@@ -16,13 +16,14 @@ __all__ = (
     "TransformSerializationModel",
 )
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, Union
 
 import pydantic
 from starlink import Ast
 
 from .._polygon import SerializableBounds
 from ..serialization import ArchiveTree, InputArchive, OutputArchive
+from ..serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from . import _ast_utils
 from ._frames import SerializableFrame
 from ._transform import Transform
@@ -30,8 +31,6 @@ from ._transform import Transform
 if TYPE_CHECKING:
     from ._camera_frame_set import CameraFrameSet
     from ._projection import Projection
-
-P = TypeVar("P")
 
 
 class MappingSerializationModel(pydantic.BaseModel):

@@ -46,7 +46,7 @@ class Orientation(pydantic.BaseModel):
     yaw (about z), then pitch (about the rotated y) and roll (about the rotated x) angles.
     """
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     focal_plane_x: float
     focal_plane_y: float
@@ -110,7 +110,7 @@ class AmplifierCalibrations(pydantic.BaseModel):
     supersede them, which is why they are optional on `Amplifier`.
     """
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     gain: float
     read_noise: float
@@ -236,7 +236,7 @@ class Amplifier(pydantic.BaseModel):
     `VisitImage`); the optional raw geometries describe the untrimmed raw layouts.
     """
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     name: str
     bbox: Box
@@ -306,7 +306,7 @@ class Amplifier(pydantic.BaseModel):
 class DetectorAttributes(pydantic.BaseModel):
     """The plain attributes of a detector (everything except amplifiers and coordinate frames)."""
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     name: str
     id: int

@@ -106,6 +106,3 @@ FieldSerializationModel = TypeAliasType(
         pydantic.Field(discriminator="field_type"),
     ],
 )
-
-ProductFieldSerializationModel.model_rebuild()
-SumFieldSerializationModel.model_rebuild()

@@ -58,7 +58,7 @@ def is_empty(value: Any) -> bool:
 
 # Every model that can hold floats needs this config itself: pydantic applies
 # ``ser_json_inf_nan`` per model, not per dump call.
-_CONFIG = pydantic.ConfigDict(ser_json_inf_nan="constants")
+_CONFIG = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
 
 class ArrayReferenceModel(pydantic.BaseModel):

@@ -35,7 +35,7 @@ class TableColumnModel(pydantic.BaseModel):
     (``[]`` for scalar columns): the row count belongs to the table storage.
     """
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     data: InlineArrayModel | ArrayReferenceModel
     name: str
@@ -109,7 +109,7 @@ class TableColumnModel(pydantic.BaseModel):
 class TableModel(pydantic.BaseModel):
     """A table: its column models plus table-level scalar metadata."""
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
     columns: list[TableColumnModel] = pydantic.Field(default_factory=list)
     meta: dict[str, _ScalarMeta] = pydantic.Field(default_factory=dict, exclude_if=is_empty)

@@ -31,7 +31,7 @@ class ArchiveTree(pydantic.BaseModel, ABC):
     """
 
     model_config = pydantic.ConfigDict(
-        ser_json_inf_nan="constants", ser_json_bytes="base64", val_json_bytes="base64"
+        ser_json_inf_nan="constants", ser_json_bytes="base64", val_json_bytes="base64", defer_build=True
     )
 
     metadata: dict[str, MetadataValue] = pydantic.Field(default_factory=dict, exclude_if=is_empty)
