@@ -83,84 +83,41 @@ def dither_values(row: int, n: int) -> np.ndarray:
     return np.concatenate(pieces).astype(np.float64)
 
 
-def _lower_median(values: np.ndarray) -> float:
-    """CFITSIO's quick-select median: element ``(n - 1) // 2`` of the sorted values."""
+def _median(values: np.ndarray) -> float:
+    """The median CFITSIO's quick-select returns: element ``(n - 1) // 2`` when sorted."""
     k = (len(values) - 1) // 2
     return float(np.partition(values, k)[k])
 
 
-def _median_of_rows(values: list[float]) -> float:
-    if not values:
-        return 0.0
-    if len(values) == 1:
-        return values[0]
-    s = sorted(values)
-    n = len(s)
-    return (s[(n - 1) // 2] + s[n // 2]) / 2.0
+def estimate_noise(values: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Noise estimates of the pixels of one tile (no NaNs), as the reference computes them.
 
-
-def estimate_noise(
-    tile: np.ndarray, good: np.ndarray | None
-) -> tuple[float, float, float, int, float, float]:
-    """Noise estimates of a 2-D float tile, CFITSIO style.
-
-    Parameters
-    ----------
-    tile
-        The tile values, shape ``(ny, nx)``.
-    good
-        Boolean mask of non-null pixels (None when there are no nulls).
+    The tile is treated as one row of pixels (that is how astropy hands tiles to
+    CFITSIO's estimator), and differences are computed in the precision of the pixels.
 
     Returns
     -------
-    noise2, noise3, noise5, ngood, minval, maxval
-        The three MAD estimators (0.0 when they cannot be computed), the number of good
-        pixels and their range.
+    noise2, noise3, noise5, minval, maxval
+        The three MAD estimators (0.0 when they cannot be computed) and the pixel range.
     """
-    ny, nx = tile.shape
-    if nx < 9:
-        tile = tile.reshape(1, -1)
-        good = None if good is None else good.reshape(1, -1)
-        ny, nx = tile.shape
-    flat = tile.ravel() if good is None else tile[good]
-    ngood = int(flat.size)
-    if ngood == 0:
-        return 0.0, 0.0, 0.0, 0, 0.0, 0.0
-    minval, maxval = float(flat.min()), float(flat.max())
-    if nx < 9:
-        return 0.0, 0.0, 0.0, ngood, minval, maxval
-    rows2: list[float] = []
-    rows3: list[float] = []
-    rows5: list[float] = []
-    for y in range(ny):
-        v = tile[y] if good is None else tile[y][good[y]]
-        if v.size < 9:
-            continue
-        v = v.astype(np.float64)
-        v1, v3, v4, v5, v6, v7, v9 = (v[k : v.size - 8 + k] for k in (0, 2, 3, 4, 5, 6, 8))
-        flat3 = (v5 == v6) & (v6 == v7)
-        keep2 = ~flat3
-        keep = ~(flat3 & (v3 == v4) & (v4 == v5))
-        nvals = int(keep.sum())
-        if nvals == 0:
-            continue
-        d3 = np.abs(2.0 * v5[keep] - v3[keep] - v7[keep])
-        d5 = np.abs(6.0 * v5[keep] - 4.0 * v3[keep] - 4.0 * v7[keep] + v1[keep] + v9[keep])
-        d2 = np.abs(v5[keep2] - v7[keep2])
-        if nvals == 1:
-            if d2.size == 1:
-                rows2.append(float(d2[0]))
-            rows3.append(float(d3[0]))
-            rows5.append(float(d5[0]))
-        else:
-            if d2.size > 1:
-                rows2.append(_lower_median(d2))
-            rows3.append(_lower_median(d3))
-            rows5.append(_lower_median(d5))
-    noise2 = 1.0483579 * _median_of_rows(rows2)
-    noise3 = 0.6052697 * _median_of_rows(rows3)
-    noise5 = 0.1772048 * _median_of_rows(rows5)
-    return noise2, noise3, noise5, ngood, minval, maxval
+    v = values.ravel()
+    minval, maxval = float(v.min()), float(v.max())
+    if v.size < 9:
+        return 0.0, 0.0, 0.0, minval, maxval
+    n = v.size - 8
+    v1, v3, v4, v5, v6, v7, v9 = (v[k : k + n] for k in (0, 2, 3, 4, 5, 6, 8))
+    two, four, six = (v.dtype.type(c) for c in (2, 4, 6))
+    # Positions inside constant runs (five equal values) are ignored by all three estimators.
+    keep = ~((v3 == v4) & (v4 == v5) & (v5 == v6) & (v6 == v7))
+    if not keep.any():
+        return 0.0, 0.0, 0.0, minval, maxval
+    with np.errstate(invalid="ignore", over="ignore"):
+        k1, k3, k5, k7, k9 = v1[keep], v3[keep], v5[keep], v7[keep], v9[keep]
+        d2 = np.abs(k5 - k7)
+        d3 = np.abs(two * k5 - k3 - k7)
+        d5 = np.abs(six * k5 - four * k3 - four * k7 + k1 + k9)
+    x2, x3, x5 = _median(d2), _median(d3), _median(d5)
+    return 1.0483579 * x2, 0.6052697 * x3, 0.1772048 * x5, minval, maxval
 
 
 @dataclasses.dataclass
@@ -195,20 +152,21 @@ def quantize_tile(tile: np.ndarray, level: float, method: int, row: int) -> Quan
     """
     nan = np.isnan(tile)
     has_nulls = bool(nan.any())
-    good = ~nan if has_nulls else None
+    if has_nulls:
+        # The reference replaces NaNs by the tile minimum (0 for an all-NaN tile) before
+        # estimating the noise and quantizing, then stores them as NULL_VALUE.
+        fill = tile.dtype.type(0) if nan.all() else np.nanmin(tile)
+        tile = np.where(nan, fill, tile)
     qlevel = float(np.float32(level))
-    noise2, noise3, noise5, ngood, minval, maxval = estimate_noise(tile, good)
+    noise2, noise3, noise5, minval, maxval = estimate_noise(tile)
     if qlevel >= 0.0:
-        if has_nulls and ngood == 0:
-            minval, maxval, stdev = 0.0, 1.0, 1.0
-        else:
-            stdev = noise3
-            if noise2 != 0.0 and noise2 < stdev:
-                stdev = noise2
-            if noise5 != 0.0 and noise5 < stdev:
-                stdev = noise5
+        stdev = noise3
+        if noise2 != 0.0 and noise2 < stdev:
+            stdev = noise2
+        if noise5 != 0.0 and noise5 < stdev:
+            stdev = noise5
         delta = stdev / 4.0 if qlevel == 0.0 else stdev / qlevel
-        if delta == 0.0:
+        if delta == 0.0:  # zero noise: store the tile losslessly
             return QuantizedTile(None, 0.0, 0.0, has_nulls)
     else:
         delta = -qlevel
@@ -225,11 +183,7 @@ def quantize_tile(tile: np.ndarray, level: float, method: int, row: int) -> Quan
     if method in (1, 2):
         scaled += dither_values(row, flat.size)
         scaled -= 0.5
-    with np.errstate(invalid="ignore"):
-        ints = _nint(scaled)
-        if has_nulls:
-            ints[nan.ravel()] = 0
-        out = ints.astype(np.int32)
+    out = _nint(scaled).astype(np.int32)
     if method == 2:
         out[flat == 0.0] = ZERO_VALUE
     if has_nulls:
