@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lsst.images.serialization import ArrayReferenceModel
 
 from lsst.images import fits
+from lsst.images.serialization import ArrayReferenceModel
 
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
 
