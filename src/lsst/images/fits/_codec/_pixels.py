@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-#: Byte order slice that turns big-endian item bytes into native item bytes.
-NATIVE_BYTE_ORDER = slice(None, None, -1) if sys.byteorder == "little" else slice(None)
+#: True on little-endian hosts (stored FITS bytes must then be reversed within each item).
+NATIVE_LITTLE = sys.byteorder == "little"
 
 
 @dataclasses.dataclass(frozen=True)
