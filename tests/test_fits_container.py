@@ -400,3 +400,19 @@ def test_tables_roundtrip(tmp_path: Path) -> None:
         assert table["a"].unit == u.m and table["a"].description == "alpha"
         np.testing.assert_array_equal(archive.get_structured_array(model)["b"], array["b"])
     assert _verify(path).returncode == 0
+
+
+def test_hdu_list_and_stream_constructors(tmp_path: Path, arrays) -> None:
+    """The reference-style constructors: an HDUList to fill, a binary stream to read."""
+    hdus = afits.HDUList()
+    archive = fits.FitsOutputArchive(hdus)
+    ref = archive.add_array(arrays["image"], name="image")
+    archive.add_tree({"image": ref.model_dump(mode="json")})
+    assert [h.name for h in hdus] == ["PRIMARY", "IMAGE", "JSON", "INDEX"]
+    np.testing.assert_array_equal(hdus["IMAGE"].data, arrays["image"])
+    path = tmp_path / "n.fits"
+    _write(path, arrays)
+    with open(path, "rb") as stream:
+        reader = fits.FitsInputArchive(stream)
+        got = reader.get_array(ArrayReferenceModel.model_validate(reader.get_tree_dict()["refs"][1]))
+    np.testing.assert_array_equal(got, arrays["mask"])
