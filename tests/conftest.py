@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 #: Folder with the reference files written by Rubin's libraries (``../shared/fixtures`` beside the checkout).
-FIXTURES = Path(os.environ.get("LSST_IMAGES_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures"))
+FIXTURES = Path(
+    os.environ.get("LSST_IMAGES_FIXTURES", Path(__file__).resolve().parents[2] / "shared" / "fixtures")
+)
 
 
 def fixture_dir(name: str) -> Path:
@@ -23,6 +25,20 @@ def fixture_dir(name: str) -> Path:
 def load_manifest(name: str) -> dict:
     """Return the parsed ``manifest.json`` of a fixture folder."""
     return json.loads((fixture_dir(name) / "manifest.json").read_text())
+
+
+def manifest_files(name: str, kinds: tuple[str, ...]) -> list[dict]:
+    """Return the manifest entries of a fixture folder whose ``kind`` is one of ``kinds``.
+
+    Meant for test parametrization at collection time: when the fixtures are
+    absent it returns an empty list (the tests then collect as skipped) instead
+    of skipping the whole module.
+    """
+    try:
+        manifest = load_manifest(name)
+    except BaseException:  # pragma: no cover - fixtures missing (pytest's skip is a BaseException)
+        return []
+    return [f for f in manifest["files"] if f["kind"] in kinds]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import fixture_dir, load_manifest
+from conftest import fixture_dir, load_manifest, manifest_files
 from lsst.images.legacy._fits import LegacyFitsFile
 from lsst.images.legacy._masks import map_legacy_mask, read_mask_plane_cards
 from lsst.images.legacy._photocalib import photo_calib_from_header
@@ -23,17 +23,9 @@ from lsst.images.legacy._visit_info import filter_label_from_header, observation
 ONDISK_DTYPES = {-32: "<f4", -64: "<f8", 16: "<i2", 32: "<i4", 64: "<i8", 8: "<u1"}
 
 
-def _files(kinds: tuple[str, ...]) -> list[dict]:
-    try:
-        manifest = load_manifest("legacy")
-    except BaseException:  # pragma: no cover - fixtures missing → no parametrization
-        return []
-    return [f for f in manifest["files"] if f["kind"] in kinds]
-
-
-PLANE_FILES = _files(("exposure", "masked_image"))
-EXPOSURES = _files(("exposure",))
-ARCHIVE_ONLY = _files(("archive_only",))
+PLANE_FILES = manifest_files("legacy", ("exposure", "masked_image"))
+EXPOSURES = manifest_files("legacy", ("exposure",))
+ARCHIVE_ONLY = manifest_files("legacy", ("archive_only",))
 
 
 def _open(entry: dict) -> LegacyFitsFile:
@@ -251,7 +243,7 @@ def test_filter_header_heuristics() -> None:
 
 def _detector_entries() -> list[tuple[dict, dict, int]]:
     result = []
-    for entry in _files(("exposure", "archive_only")):
+    for entry in manifest_files("legacy", ("exposure", "archive_only")):
         decoded = entry["decoded"]
         if "detector" in decoded:
             result.append((entry, decoded["detector"], decoded["component_ids"]["DETECTOR"]))

@@ -10,7 +10,7 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from conftest import fixture_dir, load_manifest
+from conftest import fixture_dir, manifest_files
 from lsst.images.legacy import read_image, read_mask, read_masked_image, read_visit_image
 from lsst.images.legacy._errors import ArchiveReadError
 
@@ -29,15 +29,7 @@ COMPONENTS = (
 )
 
 
-def _files(kinds: tuple[str, ...]) -> list[dict]:
-    try:
-        manifest = load_manifest("legacy")
-    except BaseException:  # pragma: no cover - fixtures missing → no parametrization
-        return []
-    return [f for f in manifest["files"] if f["kind"] in kinds]
-
-
-EXPOSURE_LIKE = _files(("exposure", "masked_image"))
+EXPOSURE_LIKE = manifest_files("legacy", ("exposure", "masked_image"))
 CASES = [(entry, c) for entry in EXPOSURE_LIKE for c in COMPONENTS]
 
 
@@ -173,7 +165,7 @@ def test_visit_image_component(case: tuple[dict, str]) -> None:
         raise AssertionError(component)
 
 
-@pytest.mark.parametrize("entry", _files(("exposure",)), ids=lambda e: e["name"])
+@pytest.mark.parametrize("entry", manifest_files("legacy", ("exposure",)), ids=lambda e: e["name"])
 def test_visit_needs_a_visit(entry: dict) -> None:
     components = entry["decoded"]["expected_VisitImage_read_legacy"]["components"]
     if components["detector"].startswith("ValueError"):

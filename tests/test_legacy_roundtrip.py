@@ -5,17 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import fixture_dir, load_manifest
+from conftest import fixture_dir, manifest_files
 
 VISIT = 904010
 
 
 def _masked_image_files() -> list[str]:
-    try:
-        manifest = load_manifest("legacy")
-    except BaseException:  # pragma: no cover - fixtures missing → no parametrization
-        return []
-    return [f["name"] for f in manifest["files"] if f["kind"] in ("exposure", "masked_image")]
+    return [f["name"] for f in manifest_files("legacy", ("exposure", "masked_image"))]
 
 
 def _assert_same_planes(a, b) -> None:

@@ -447,16 +447,8 @@ class Interval:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        model_schema = handler.generate_schema(_SerializedInterval)
-        from_model = core_schema.no_info_after_validator_function(
-            lambda m: Interval(m.start, m.stop), model_schema
-        )
-        return core_schema.json_or_python_schema(
-            json_schema=from_model,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(Interval), from_model]),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                _serialize_interval, return_schema=model_schema
-            ),
+        return _value_type_schema(
+            handler, Interval, _SerializedInterval, lambda m: Interval(m.start, m.stop), _serialize_interval
         )
 
 
@@ -470,6 +462,28 @@ class _SerializedInterval(pydantic.BaseModel):
 class _SerializedBox(pydantic.BaseModel):
     y: _SerializedInterval
     x: _SerializedInterval
+
+
+def _value_type_schema(
+    handler: GetCoreSchemaHandler,
+    value_type: type,
+    model: type[pydantic.BaseModel],
+    from_model: Callable[[Any], Any],
+    to_model: Callable[[Any], pydantic.BaseModel],
+) -> Any:
+    """Pydantic core schema of an immutable value type stored as a small model.
+
+    Python input accepts instances as they are (or anything the model
+    validates, converted with ``from_model``); JSON input always goes through
+    the model; output is always the model's form (``to_model``).
+    """
+    model_schema = handler.generate_schema(model)
+    validated = core_schema.no_info_after_validator_function(from_model, model_schema)
+    return core_schema.json_or_python_schema(
+        json_schema=validated,
+        python_schema=core_schema.union_schema([core_schema.is_instance_schema(value_type), validated]),
+        serialization=core_schema.plain_serializer_function_ser_schema(to_model, return_schema=model_schema),
+    )
 
 
 def _serialize_interval(interval: Interval) -> _SerializedInterval:
@@ -729,16 +743,12 @@ class Box:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        model_schema = handler.generate_schema(_SerializedBox)
-        from_model = core_schema.no_info_after_validator_function(
-            lambda m: Box(Interval(m.y.start, m.y.stop), Interval(m.x.start, m.x.stop)), model_schema
-        )
-        return core_schema.json_or_python_schema(
-            json_schema=from_model,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(Box), from_model]),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                _serialize_box, return_schema=model_schema
-            ),
+        return _value_type_schema(
+            handler,
+            Box,
+            _SerializedBox,
+            lambda m: Box(Interval(m.y.start, m.y.stop), Interval(m.x.start, m.x.stop)),
+            _serialize_box,
         )
 
 

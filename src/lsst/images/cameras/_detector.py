@@ -206,16 +206,7 @@ class Detector:
             is_raw_assembled = any(
                 (amp.getRawBBox().getMinX(), amp.getRawBBox().getMinY()) != (0, 0) for amp in legacy_amps
             )
-        attributes = DetectorAttributes(
-            name=legacy_detector.getName(),
-            id=legacy_detector.getId(),
-            type=DetectorType.from_legacy(legacy_detector.getType()),
-            serial=legacy_detector.getSerial(),
-            bbox=Box.from_legacy(legacy_detector.getBBox()),
-            orientation=Orientation.from_legacy(legacy_detector.getOrientation()),
-            pixel_size=legacy_detector.getPixelSize().getX(),
-            physical_type=legacy_detector.getPhysicalType(),
-        )
+        attributes = detector_attributes_from_legacy(legacy_detector)
         amplifiers = [Amplifier.from_legacy(amp, is_raw_assembled) for amp in legacy_amps]
         frames = CameraFrameSet.from_legacy(_LegacySingleDetectorCamera(legacy_detector, instrument))
         return Detector(attributes, amplifiers, frames, visit=visit)
@@ -312,3 +303,17 @@ class DetectorSerializationModel(ArchiveTree):
                 )
             frames = self.frames.deserialize(archive)
         return Detector(self.attributes, self.amplifiers, frames, visit=self.visit)
+
+
+def detector_attributes_from_legacy(legacy_detector: Any) -> DetectorAttributes:
+    """Read the scalar description of an ``lsst.afw.cameraGeom.Detector`` (name, id, geometry...)."""
+    return DetectorAttributes(
+        name=legacy_detector.getName(),
+        id=legacy_detector.getId(),
+        type=DetectorType.from_legacy(legacy_detector.getType()),
+        serial=legacy_detector.getSerial(),
+        bbox=Box.from_legacy(legacy_detector.getBBox()),
+        orientation=Orientation.from_legacy(legacy_detector.getOrientation()),
+        pixel_size=legacy_detector.getPixelSize().getX(),
+        physical_type=legacy_detector.getPhysicalType(),
+    )

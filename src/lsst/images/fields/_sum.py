@@ -4,23 +4,22 @@ from __future__ import annotations
 
 __all__ = ("SumField",)
 
-from collections.abc import Iterable
-from functools import reduce
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import astropy.units
 import numpy as np
 
-from ._base import BaseField, Factor, as_coordinate_arrays
+from ._base import Factor
+from ._composite import CompositeField
 
 if TYPE_CHECKING:
-    from .._geom import Bounds, Box
-    from ..serialization import OutputArchive
+    from .._geom import Bounds
     from . import Field
     from ._models import SumFieldSerializationModel
 
 
-class SumField(BaseField):
+class SumField(CompositeField):
     """The sum of several fields, evaluated lazily.
 
     Parameters
@@ -38,9 +37,7 @@ class SumField(BaseField):
     """
 
     def __init__(self, operands: Iterable[Field]):
-        operands = tuple(operands)
-        if not operands:
-            raise ValueError("SumField needs at least one operand.")
+        operands = self._check_operands(operands, "SumField")
         unit = operands[0].unit
         scales = []
         for operand in operands:
@@ -51,55 +48,23 @@ class SumField(BaseField):
             # Conversion factors are fixed at construction so evaluation is a
             # plain weighted sum.
             scales.append(1.0 if unit is None else operand.unit.to(unit))
-        self._operands = operands
-        self._unit = unit
+        super().__init__(operands, unit)
         self._scales = tuple(scales)
-        self._bounds = reduce(lambda a, b: a.intersection(b), (op.bounds for op in operands))
 
-    @property
-    def operands(self) -> tuple[Field, ...]:
-        """The summed fields, as a tuple."""
-        return self._operands
-
-    @property
-    def bounds(self) -> Bounds:
-        return self._bounds
-
-    @property
-    def unit(self) -> astropy.units.UnitBase | None:
-        return self._unit
-
-    def evaluate(
-        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
-    ) -> np.ndarray | astropy.units.Quantity:
-        xa, ya = as_coordinate_arrays(x, y)
-        total = np.zeros(xa.shape, dtype=np.float64)
-        for operand, scale in zip(self._operands, self._scales, strict=True):
-            values = operand.evaluate(x=xa, y=ya, quantity=False)
-            total += values if scale == 1.0 else values * scale
-        return self._finish(total, quantity)
-
-    def _render_array(self, bbox: Box) -> np.ndarray:
-        total = np.zeros(tuple(bbox.shape), dtype=np.float64)
-        for operand, scale in zip(self._operands, self._scales, strict=True):
-            values = operand._render_array(bbox)
-            total += values if scale == 1.0 else values * scale
+    def _combine(self, values: Iterator[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        total = np.zeros(shape, dtype=np.float64)
+        for value, scale in zip(values, self._scales, strict=True):
+            total += value if scale == 1.0 else value * scale
         return total
+
+    def _model_type(self) -> type[SumFieldSerializationModel]:
+        from ._models import SumFieldSerializationModel
+
+        return SumFieldSerializationModel
 
     def multiply_constant(self, factor: Factor) -> SumField:
         # Every term is scaled so the sum keeps consistent operand units.
         return SumField(operand.multiply_constant(factor) for operand in self._operands)
-
-    def serialize(self, archive: OutputArchive[Any]) -> SumFieldSerializationModel:
-        """Serialize every operand into the same archive and return the model.
-
-        Operands are not nested under their own names: arrays of several
-        operands share this field's archive path (FITS files then number the
-        repeated extension names with EXTVER), as the reference layout does.
-        """
-        from ._models import SumFieldSerializationModel
-
-        return SumFieldSerializationModel(operands=[operand.serialize(archive) for operand in self._operands])
 
     @staticmethod
     def from_legacy_background(
@@ -109,6 +74,3 @@ class SumField(BaseField):
         from ._legacy import sum_from_legacy_background
 
         return sum_from_legacy_background(legacy_background, bounds=bounds, unit=unit)
-
-    def __repr__(self) -> str:
-        return f"SumField({list(self._operands)!r})"

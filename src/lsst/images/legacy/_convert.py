@@ -185,21 +185,12 @@ def detector_from_legacy(legacy_detector: Any, *, instrument: str, visit: int | 
     detector's TransformMap (focal plane, field angle and the detector's
     ``ActualPixels``/``Pixels`` system) through the AST text of each mapping.
     """
-    from .._geom import Box
     from .._transforms import CameraFrameSet
-    from ..cameras import Amplifier, Detector, DetectorAttributes, DetectorType, Orientation
+    from ..cameras import Amplifier, Detector
+    from ..cameras._detector import detector_attributes_from_legacy
     from ._detector import camera_frame_set_ast
 
-    attributes = DetectorAttributes(
-        name=legacy_detector.getName(),
-        id=legacy_detector.getId(),
-        type=DetectorType.from_legacy(legacy_detector.getType()),
-        serial=legacy_detector.getSerial(),
-        bbox=Box.from_legacy(legacy_detector.getBBox()),
-        orientation=Orientation.from_legacy(legacy_detector.getOrientation()),
-        pixel_size=legacy_detector.getPixelSize().getX(),
-        physical_type=legacy_detector.getPhysicalType(),
-    )
+    attributes = detector_attributes_from_legacy(legacy_detector)
     amplifiers = [Amplifier.from_legacy(amp, True) for amp in legacy_detector.getAmplifiers()]
     frames = CameraFrameSet(instrument, camera_frame_set_ast(_FrameSource(legacy_detector)))
     return Detector(attributes, amplifiers, frames, visit=visit)

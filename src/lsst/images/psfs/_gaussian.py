@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._geom import Box, Interval
+from .._geom import Box
 from ._base import PointSpreadFunction
 from ._stamps import centered_box, validate_stamp_size
 
@@ -66,8 +66,7 @@ class GaussianPointSpreadFunction(PointSpreadFunction):
     @cached_property
     def kernel_bbox(self) -> Box:
         """Box ``[-r, r]`` in both directions, with ``r = stamp_size // 2``."""
-        r = self._stamp_size // 2
-        return Box(Interval(-r, r + 1), Interval(-r, r + 1))
+        return centered_box(x=0.0, y=0.0, radius=self._stamp_size // 2)
 
     def _profile(self, t: np.ndarray) -> np.ndarray:
         return np.exp(-0.5 * t**2 / self._sigma**2)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._geom import Box, Interval
+from .._geom import Box
 from ._base import PointSpreadFunction
 from ._stamps import centered_box, validate_stamp_size
 
@@ -257,8 +257,7 @@ class PiffWrapper(PointSpreadFunction):
 
     @cached_property
     def kernel_bbox(self) -> Box:
-        r = self._stamp_size // 2
-        return Box(Interval(-r, r + 1), Interval(-r, r + 1))
+        return centered_box(x=0.0, y=0.0, radius=self._stamp_size // 2)
 
     def _draw(self, bbox: Box, *, x: float, y: float, center: Any) -> Image:
         from .._image import Image

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._geom import Box, Interval
+from .._geom import Box
 from ._legacy import LegacyPointSpreadFunction
 from ._stamps import centered_box
 
@@ -199,8 +199,7 @@ class PSFExWrapper(LegacyPointSpreadFunction):
     def kernel_bbox(self) -> Box:
         if self.model is None:
             return super().kernel_bbox
-        r = self.model.radius
-        return Box(Interval(-r, r + 1), Interval(-r, r + 1))
+        return centered_box(x=0.0, y=0.0, radius=self.model.radius)
 
     def compute_kernel_image(self, *, x: float, y: float) -> Image:
         if self.model is None:
