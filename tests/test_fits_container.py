@@ -416,3 +416,29 @@ def test_hdu_list_and_stream_constructors(tmp_path: Path, arrays) -> None:
         reader = fits.FitsInputArchive(stream)
         got = reader.get_array(ArrayReferenceModel.model_validate(reader.get_tree_dict()["refs"][1]))
     np.testing.assert_array_equal(got, arrays["mask"])
+
+
+def test_precompressed_hdu_written_verbatim(tmp_path: Path) -> None:
+    """Compressed pixels kept in the opaque metadata are re-emitted without re-quantizing."""
+    import lsst.images as li
+
+    source = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "lsst-images-2100"
+    source = source / "image_f32_lossy_rice_sd2_q16.fits"
+    if not source.exists():
+        pytest.skip("fixtures not available")
+    original = fits.read(li.Image, str(source)).deserialized
+    with afits.open(source, disable_image_compression=True) as hdus:
+        raw_hdu = hdus["IMAGE"]
+        precompressed = fits.PrecompressedImage.from_bintable(raw_hdu)
+        raw_tiles = [bytes(t) for t in raw_hdu.data["COMPRESSED_DATA"]]
+    original._opaque_metadata.precompressed["IMAGE"] = precompressed
+    out = tmp_path / "pre.fits"
+    fits.write(original, str(out))
+    with afits.open(out, disable_image_compression=True) as hdus:
+        header = hdus["IMAGE"].header
+        assert header["ZCMPTYPE"] == "RICE_1" and header["ZDITHER0"] == 1234
+        assert [bytes(t) for t in hdus["IMAGE"].data["COMPRESSED_DATA"]] == raw_tiles
+        assert header["BUNIT"] == "nJy" and header["CTYPE1A"] == "LINEAR"
+    again = fits.read(li.Image, str(out)).deserialized
+    np.testing.assert_array_equal(again.array, original.array)
+    assert _verify(out).returncode == 0
