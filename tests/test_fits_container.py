@@ -442,3 +442,43 @@ def test_precompressed_hdu_written_verbatim(tmp_path: Path) -> None:
     again = fits.read(li.Image, str(out)).deserialized
     np.testing.assert_array_equal(again.array, original.array)
     assert _verify(out).returncode == 0
+
+
+def test_pointer_rows(tmp_path: Path) -> None:
+    """Out-of-line subtrees go to JSON rows 1..k, are shared per key and resolved once."""
+    import pydantic
+
+    class Leaf(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
+
+        value: float
+        ref: ArrayReferenceModel
+
+    path = tmp_path / "p.fits"
+    with fits.FitsOutputArchive.open(str(path)) as archive:
+
+        def make(nested) -> Leaf:
+            return Leaf(value=float("nan"), ref=nested.add_array(np.ones((2, 3), np.float32), name="data"))
+
+        first = archive.serialize_pointer("shared", make, key="k")
+        second = archive.serialize_pointer("shared", make, key="k")
+        other = archive.serialize_pointer("other", lambda a: Leaf(value=2.0, ref=first.column.data), key="j")
+        archive.add_tree({"a": first.model_dump(mode="json"), "b": other.model_dump(mode="json")})
+    assert first == second and first.row == 1 and other.row == 2
+    calls = []
+    with fits.FitsInputArchive.open(str(path)) as archive:
+        tree = archive.get_tree_dict()
+        pointer = fits.PointerModel.model_validate(tree["a"])
+
+        def build(model: Leaf, a) -> np.ndarray:
+            calls.append(model.value)
+            return a.get_array(model.ref)
+
+        got = archive.deserialize_pointer(pointer, Leaf, build)
+        again = archive.deserialize_pointer(pointer, Leaf, build)
+    assert got is again and len(calls) == 1 and np.isnan(calls[0])
+    np.testing.assert_array_equal(got, np.ones((2, 3), np.float32))
+    with afits.open(path) as hdus:
+        assert hdus["JSON"].header["NAXIS2"] == 3
+        assert hdus[1].name == "SHARED/DATA"
+    assert _verify(path).returncode == 0
