@@ -385,16 +385,18 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary.get("primary_cards"):
         lines.append("Primary cards: " + ", ".join(f"{k}={v!r}" for k, v in summary["primary_cards"].items()))
     lines.append("HDUs:")
-    for row in summary.get("hdus", []):
+    rows = summary.get("hdus", [])
+    width = max([len(r["name"]) + 4 for r in rows] + [12])
+    for row in rows:
         name = row["name"] + (f",{row['ver']}" if row.get("ver", 1) > 1 else "")
         if row.get("kind") == "image" and row.get("shape"):
             shape = "x".join(str(s) for s in row["shape"])
             unit = f" [{row['unit']}]" if row.get("unit") else ""
-            lines.append(f"  {name:<36} {shape:>11} {row['dtype']:<8}{unit}  {row['compression']}")
+            lines.append(f"  {name:<{width}} {shape:>11} {row['dtype']:<8}{unit}  {row['compression']}")
         elif row.get("kind") == "table":
-            lines.append(f"  {name:<36} table")
+            lines.append(f"  {name:<{width}} table")
         else:
-            lines.append(f"  {name:<36} {row.get('kind', '')}")
+            lines.append(f"  {name:<{width}} {row.get('kind', '')}")
     if "file_size" in summary:
         lines.append(f"Size:       {summary['file_size']} bytes")
     return "\n".join(lines)
