@@ -76,6 +76,18 @@ def coalesce_ranges(
     return [(a, b - a) for a, b in merged], placement
 
 
+def _gap_limit(ranges: Sequence[tuple[int, int]]) -> int:
+    """Largest gap worth reading through for this request.
+
+    At most `COALESCE_GAP`, and small enough that the bytes read in gaps stay below a
+    quarter of the bytes requested (so a read never fetches more than 1.25x what it needs).
+    """
+    if len(ranges) < 2:
+        return 0
+    total = sum(n for _, n in ranges)
+    return min(COALESCE_GAP, total // (4 * (len(ranges) - 1)))
+
+
 class _BaseReader:
     """Shared bookkeeping: range checks, coalescing, counters, context manager."""
 
@@ -98,6 +110,10 @@ class _BaseReader:
         Nearby ranges are fetched with one underlying read.  A range reaching past the
         end of the file raises `TruncatedFileError` naming the file.
         """
+        return [v if isinstance(v, bytes) else bytes(v) for v in self.read_views(ranges)]
+
+    def read_views(self, ranges: Sequence[tuple[int, int]]) -> list[bytes | memoryview]:
+        """Like `read_ranges`, but pieces of a merged read are zero-copy memoryviews."""
         ranges = [(int(o), int(n)) for o, n in ranges]
         for offset, length in ranges:
             if offset < 0 or length < 0 or offset + length > self.size:
@@ -107,12 +123,10 @@ class _BaseReader:
                 )
         if not ranges:
             return []
-        merged, placement = coalesce_ranges(ranges)
+        merged, placement = coalesce_ranges(ranges, _gap_limit(ranges))
         blocks = [self._read_checked(offset, length) for offset, length in merged]
-        if len(ranges) == 1:
-            return [blocks[0]]
         views = [memoryview(b) for b in blocks]
-        return [bytes(views[k][a:b]) if (b - a) != len(blocks[k]) else blocks[k] for k, a, b in placement]
+        return [blocks[k] if (b - a) == len(blocks[k]) else views[k][a:b] for k, a, b in placement]
 
     def _read_checked(self, offset: int, length: int) -> bytes:
         data = self._read_block(offset, length) if length else b""

@@ -32,6 +32,7 @@ from ._codec import (
     memory_dtype,
     native_from_shuffled,
     shuffle,
+    shuffle_native,
     to_disk,
 )
 from ._geometry import TileGrid, normalize_region
@@ -169,22 +170,24 @@ def _lossless_chunk(
         # Whole rows: convert the chunk's block once, then compress each tile's slice.
         y0 = grid.bounds(int(chunk[0]))[0]
         y1 = grid.bounds(int(chunk[-1]))[1]
-        block = np.ascontiguousarray(to_disk(array[y0:y1])).view(np.uint8).reshape(-1)
-        out = []
         th, w = grid.tile[0], grid.shape[1]
-        step = th * w * itemsize
         n_full = (y1 - y0) // th
-        if algorithm == "GZIP_2" and itemsize > 1:
-            head = shuffle(block[: n_full * step].reshape(n_full, step), itemsize) if n_full else block[:0]
-            pieces = [head[i] for i in range(n_full)]
-            if n_full * step < block.size:
-                tail = block[n_full * step :]
-                pieces.append(shuffle(tail.reshape(1, -1), itemsize)[0])
-        else:
-            pieces = [block[i : i + step] for i in range(0, block.size, step)]
-        for piece in pieces:
-            out.append(_gzip.compress(piece, level))
-        return out
+        block = array[y0:y1]
+        groups = [block[: n_full * th].reshape(n_full, th * w)] if n_full else []
+        if n_full * th < y1 - y0:
+            groups.append(block[n_full * th :].reshape(1, -1))
+        pieces: list[Any] = []
+        for group in groups:
+            if algorithm == "GZIP_2" and itemsize > 1:
+                if array.dtype.kind == "f" or array.dtype.kind == "i":
+                    shuffled = shuffle_native(group)
+                else:
+                    be = np.ascontiguousarray(to_disk(group)).view(np.uint8).reshape(group.shape[0], -1)
+                    shuffled = shuffle(be, itemsize)
+            else:
+                shuffled = np.ascontiguousarray(to_disk(group)).view(np.uint8).reshape(group.shape[0], -1)
+            pieces.extend(shuffled[i] for i in range(shuffled.shape[0]))
+        return [_gzip.compress(piece, level) for piece in pieces]
     out = []
     for t in chunk:
         y0, y1, x0, x1 = grid.bounds(int(t))
@@ -443,7 +446,9 @@ class _Plan:
 
     def fetch(self, chunk: np.ndarray) -> list[tuple[str, memoryview]]:
         kinds_ranges = [self._payload_range(int(t)) for t in chunk]
-        blobs = self.reader.read_ranges([(o, n) for _, o, n in kinds_ranges])
+        wanted = [(o, n) for _, o, n in kinds_ranges]
+        read = getattr(self.reader, "read_views", None) or self.reader.read_ranges
+        blobs = read(wanted)
         return [(k, memoryview(b)) for (k, _, _), b in zip(kinds_ranges, blobs, strict=True)]
 
     def run(self, chunk: np.ndarray) -> None:
@@ -507,7 +512,7 @@ class _Plan:
         tile_bytes = n_rows * w * size
         scratch = np.empty((k, tile_bytes), dtype=np.uint8)
         for j, payload in enumerate(payloads):
-            raw = _gzip.decompress(payload)
+            raw = _gzip.decompress(payload, tile_bytes)
             if len(raw) != tile_bytes:
                 raise ValueError(
                     f"tile {int(tiles[j]) + 1} inflates to {len(raw)} bytes, expected {tile_bytes}"
