@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic
 import numpy as np
 import pydantic
 
-from ._generalized_image import GeneralizedImage
+from ._generalized_image import ArrayImage
 from ._geom import Box
 from ._image import Image, ImageSerializationModel, _resolve_shape_and_bbox
 from ._transforms._models import ProjectionSerializationModel
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .serialization import MetadataValue
 
 
-class ColorImage(GeneralizedImage):
+class ColorImage(ArrayImage):
     """An RGB image backed by a ``(y, x, 3)`` array.
 
     Parameters
@@ -104,16 +104,6 @@ class ColorImage(GeneralizedImage):
         """The ``(y, x, 3)`` array."""
         return self._array
 
-    @property
-    def bbox(self) -> Box:
-        """2-d bounding box in absolute pixel coordinates."""
-        return self._bbox
-
-    @property
-    def projection(self) -> Projection[Any] | None:
-        """Attached projection, or `None`."""
-        return self._projection
-
     def _channel(self, index: int) -> Image:
         # Channel views are built once so that they keep their own (initially
         # empty) metadata, like any other Image.
@@ -139,14 +129,8 @@ class ColorImage(GeneralizedImage):
         """Image view of channel 2."""
         return self._channel(2)
 
-    def __getitem__(self, bbox: Box | EllipsisType) -> ColorImage:
-        if bbox is Ellipsis:
-            return self
-        self._check_subset_key(bbox)
-        slices = bbox.slice_within(self._bbox)
-        result = ColorImage._from_parts(self._array[slices], bbox, self._projection)
-        result._init_subset_state(self, bbox)
-        return result
+    def _with_array(self, array: np.ndarray, bbox: Box) -> ColorImage:
+        return ColorImage._from_parts(array, bbox, self._projection)
 
     def __setitem__(self, bbox: Box | EllipsisType, value: ColorImage) -> None:
         target = self[bbox]
@@ -155,12 +139,6 @@ class ColorImage(GeneralizedImage):
         if tuple(value.bbox.shape) != tuple(target.bbox.shape):
             raise ValueError(f"Cannot assign a color image with bbox {value.bbox} into {target.bbox}.")
         target._array[...] = value._array
-
-    def copy(self) -> ColorImage:
-        """Return a deep copy of the array and metadata."""
-        result = ColorImage._from_parts(self._array.copy(), self._bbox, self._projection)
-        result._init_copy_state(self)
-        return result
 
     # -- serialization -----------------------------------------------------
 

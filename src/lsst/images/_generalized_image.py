@@ -10,7 +10,7 @@ on ``bbox`` and ``projection``.
 
 from __future__ import annotations
 
-__all__ = ("GeneralizedImage",)
+__all__ = ("GeneralizedImage",)  # ArrayImage is an implementation base, not exported
 
 import functools
 from abc import ABC, abstractmethod
@@ -167,3 +167,51 @@ class GeneralizedImage(ABC):
         self._butler_info = parent._butler_info
         opaque = parent._opaque_metadata
         self._opaque_metadata = None if opaque is None else opaque.copy()
+
+
+class ArrayImage(GeneralizedImage):
+    """Base of the image types that are a single numpy array covering ``bbox``.
+
+    `Image`, `Mask` and `ColorImage` keep ``_array`` (local indexing, first
+    two axes y and x), ``_bbox`` and ``_projection``.  Subsets and deep copies
+    of them differ only in the type-specific state carried along (a unit, a
+    mask schema), which subclasses supply through `_with_array`; the slicing,
+    copying and metadata bookkeeping is written once here.
+    """
+
+    _array: Any
+    _bbox: Box
+    _projection: Projection[Any] | None
+
+    @abstractmethod
+    def _with_array(self, array: Any, bbox: Box) -> Self:
+        """Return a new object of this type over ``array`` covering ``bbox``.
+
+        The result keeps this object's projection and type-specific state, is
+        not validated and has no metadata yet (callers initialize it).
+        """
+        raise NotImplementedError()
+
+    @property
+    def bbox(self) -> Box:
+        """2-d bounding box in absolute pixel coordinates."""
+        return self._bbox
+
+    @property
+    def projection(self) -> Projection[Any] | None:
+        """Attached projection, or `None`."""
+        return self._projection
+
+    def __getitem__(self, bbox: Box | EllipsisType) -> Self:
+        if bbox is Ellipsis:
+            return self
+        self._check_subset_key(bbox)
+        result = self._with_array(self._array[bbox.slice_within(self._bbox)], bbox)
+        result._init_subset_state(self, bbox)
+        return result
+
+    def copy(self) -> Self:
+        """Return a deep copy of the array and metadata (the projection is shared)."""
+        result = self._with_array(self._array.copy(), self._bbox)
+        result._init_copy_state(self)
+        return result

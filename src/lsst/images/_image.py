@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pydantic
 
-from ._generalized_image import GeneralizedImage
+from ._generalized_image import ArrayImage, GeneralizedImage
 from ._geom import YX, Box, _as_yx_pair
 from ._transforms._models import ProjectionSerializationModel
 from .fits._options import FitsCompressionOptions
@@ -181,7 +181,7 @@ def _arrays_equal(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a, b))
 
 
-class Image(GeneralizedImage):
+class Image(ArrayImage):
     """A 2-d array of pixel values with a bounding box, unit and projection.
 
     Parameters
@@ -271,19 +271,9 @@ class Image(GeneralizedImage):
         self._array[...] = value
 
     @property
-    def bbox(self) -> Box:
-        """Bounding box in absolute pixel coordinates."""
-        return self._bbox
-
-    @property
     def unit(self) -> u.UnitBase | None:
         """Astropy unit of the pixel values, or `None`."""
         return self._unit
-
-    @property
-    def projection(self) -> Projection[Any] | None:
-        """Attached projection, or `None`."""
-        return self._projection
 
     @property
     def quantity(self) -> u.Quantity:
@@ -301,14 +291,8 @@ class Image(GeneralizedImage):
 
     # -- subsets and views -------------------------------------------------
 
-    def __getitem__(self, bbox: Box | EllipsisType) -> Image:
-        if bbox is Ellipsis:
-            return self
-        self._check_subset_key(bbox)
-        slices = bbox.slice_within(self._bbox)
-        result = Image._from_parts(self._array[slices], bbox, self._unit, self._projection)
-        result._init_subset_state(self, bbox)
-        return result
+    def _with_array(self, array: np.ndarray, bbox: Box) -> Image:
+        return Image._from_parts(array, bbox, self._unit, self._projection)
 
     def __setitem__(self, bbox: Box | EllipsisType, value: Image) -> None:
         target = self[bbox]
@@ -347,12 +331,6 @@ class Image(GeneralizedImage):
             self._projection if projection is ... else projection,
         )
         result._init_view_state(self)
-        return result
-
-    def copy(self) -> Image:
-        """Return a deep copy of the array and metadata (the projection is shared)."""
-        result = Image._from_parts(self._array.copy(), self._bbox, self._unit, self._projection)
-        result._init_copy_state(self)
         return result
 
     # -- comparisons and display -------------------------------------------

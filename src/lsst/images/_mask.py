@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pydantic
 
-from ._generalized_image import GeneralizedImage
+from ._generalized_image import ArrayImage
 from ._geom import YX, Box, NoOverlapError
 from ._image import (
     _apply_slices_if_needed,
@@ -257,7 +257,7 @@ class MaskSchema:
         return "\n".join(lines)
 
 
-class Mask(GeneralizedImage):
+class Mask(ArrayImage):
     """A bit-packed mask image interpreted through a `MaskSchema`.
 
     Parameters
@@ -347,19 +347,9 @@ class Mask(GeneralizedImage):
         self._array[...] = value
 
     @property
-    def bbox(self) -> Box:
-        """2-d bounding box in absolute pixel coordinates."""
-        return self._bbox
-
-    @property
     def schema(self) -> MaskSchema:
         """The schema describing the bits."""
         return self._schema
-
-    @property
-    def projection(self) -> Projection[Any] | None:
-        """Attached projection, or `None`."""
-        return self._projection
 
     # -- bit access --------------------------------------------------------
 
@@ -448,14 +438,8 @@ class Mask(GeneralizedImage):
 
     # -- subsets and views -------------------------------------------------
 
-    def __getitem__(self, bbox: Box | EllipsisType) -> Mask:
-        if bbox is Ellipsis:
-            return self
-        self._check_subset_key(bbox)
-        slices = bbox.slice_within(self._bbox)
-        result = Mask._from_parts(self._array[slices], bbox, self._schema, self._projection)
-        result._init_subset_state(self, bbox)
-        return result
+    def _with_array(self, array: np.ndarray, bbox: Box) -> Mask:
+        return Mask._from_parts(array, bbox, self._schema, self._projection)
 
     def __setitem__(self, bbox: Box | EllipsisType, value: Mask) -> None:
         target = self[bbox]
@@ -495,12 +479,6 @@ class Mask(GeneralizedImage):
             self._projection if projection is ... else projection,
         )
         result._init_view_state(self)
-        return result
-
-    def copy(self) -> Mask:
-        """Return a deep copy of the array and metadata."""
-        result = Mask._from_parts(self._array.copy(), self._bbox, self._schema, self._projection)
-        result._init_copy_state(self)
         return result
 
     # -- comparisons and display -------------------------------------------
