@@ -140,11 +140,14 @@ def build_table(
     gzip_fallback: Sequence[bytes] | None = None,
     zscale: np.ndarray | None = None,
     zzero: np.ndarray | None = None,
+    descriptor: str | None = None,
 ) -> BuiltTable:
     """Lay out the compressed-image table for per-tile payloads.
 
     ``gzip_fallback``/``zscale``/``zzero`` are given for quantized images only (then the
-    four columns of the convention are written, as astropy does).
+    four columns of the convention are written, as astropy does).  ``descriptor`` forces
+    ``"P"`` (32-bit) or ``"Q"`` (64-bit) array descriptors; by default ``P`` is used unless
+    the heap exceeds 2 GiB.
     """
     n = len(compressed)
     quantized = zscale is not None
@@ -155,7 +158,7 @@ def build_table(
         else np.zeros(n, dtype=np.int64)
     )
     heap_size = int(sizes.sum() + gsizes.sum())
-    wide = heap_size >= 2**31
+    wide = heap_size >= 2**31 if descriptor is None else descriptor.upper() == "Q"
     desc = "Q" if wide else "P"
     dsize = 16 if wide else 8
     ddtype = ">i8" if wide else ">i4"
