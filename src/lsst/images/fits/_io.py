@@ -129,7 +129,9 @@ class _BaseReader:
         return [blocks[k] if (b - a) == len(blocks[k]) else views[k][a:b] for k, a, b in placement]
 
     def _read_checked(self, offset: int, length: int) -> bytes:
-        data = self._read_block(offset, length) if length else b""
+        if length == 0:
+            return b""
+        data = self._read_block(offset, length)
         if len(data) != length:
             raise TruncatedFileError(
                 f"{self.name}: short read at offset {offset}: got {len(data)} of {length} bytes "
