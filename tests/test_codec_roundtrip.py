@@ -288,3 +288,60 @@ def test_region_outside_image_raises() -> None:
     header, raw, offset = _file_bytes(encode_image(array, TileCompression("GZIP_2")))
     with open_range_reader(raw) as reader, pytest.raises(IndexError):
         decode_image(header, reader, offset, (slice(0, 17), slice(0, 4)))
+
+
+@pytest.mark.parametrize(
+    "comp",
+    [
+        None,
+        TileCompression("GZIP_2"),
+        TileCompression("GZIP_1", tile_shape=(3, 5)),
+        TileCompression("RICE_1"),
+    ],
+    ids=str,
+)
+def test_big_endian_and_strided_inputs(comp: Any) -> None:
+    """Inputs in any byte order / memory layout encode to the same bytes as native C arrays."""
+    base = _random("i4", (40, 60), seed=9)
+    reference = encode_image(base, comp)
+    for variant in (base.astype(">i4"), np.asfortranarray(base), np.repeat(base, 2, axis=1)[:, ::2]):
+        assert encode_image(variant, comp).data == reference.data
+
+
+def test_tiles_larger_than_image_and_empty_regions() -> None:
+    array = _random("f4", (10, 12), seed=10)
+    header, raw, offset = _file_bytes(encode_image(array, TileCompression("GZIP_2", tile_shape=(64, 64))))
+    with open_range_reader(raw) as reader:
+        np.testing.assert_array_equal(decode_image(header, reader, offset), array)
+        empty = decode_image(header, reader, offset, (slice(3, 3), slice(0, 12)))
+        assert empty.shape == (0, 12) and empty.dtype == np.float32
+
+
+def test_large_stored_planes_split_into_blocks() -> None:
+    """Noise planes longer than 65535 bytes are split into several stored blocks."""
+    from astropy.io import fits
+
+    array = _random("f4", (300, 300), seed=11)
+    encoded = encode_image(array, TileCompression("GZIP_2", tile_shape=(300, 300)))
+    header, raw, offset = _file_bytes(encoded)
+    with fits.open(io.BytesIO(raw)) as hdus:
+        np.testing.assert_array_equal(hdus[1].data, array)
+    with open_range_reader(raw) as reader:
+        np.testing.assert_array_equal(decode_image(header, reader, offset), array)
+
+
+def test_noise_planes_are_stored_verbatim() -> None:
+    """GZIP_2 noise planes go into stored deflate blocks (fast to inflate), structure is deflated."""
+    from lsst.images.fits._codec import _gzip
+
+    rng = np.random.default_rng(12)
+    row = rng.normal(0.0, 25.0, (1, 4096)).astype(np.float32)
+    encoded = encode_image(row, TileCompression("GZIP_2"))
+    payload = encoded.data[8 : 8 + int(np.frombuffer(encoded.data[:4], dtype=">i4")[0])]
+    planes = row.astype(">f4").view(np.uint8).reshape(4096, 4).T
+    assert planes[3].tobytes() in payload  # lowest mantissa byte: noise, stored as is
+    assert planes[0].tobytes() not in payload  # sign/exponent plane: deflated
+    assert len(payload) < 4 * 4096
+    assert _gzip.inflate(payload, 4 * 4096) == planes.tobytes()
+    zeros = encode_image(np.zeros((1, 4096), dtype=np.float32), TileCompression("GZIP_2"))
+    assert int(np.frombuffer(zeros.data[:4], dtype=">i4")[0]) < 100
