@@ -11,7 +11,12 @@ FORMAT.md for the byte-level contract.
 Use `write` / `read` (or the ``write_fits`` / ``read_fits`` methods of the image
 classes).  Both the 2100 layout (lsst-images 30.2026.2100, the default for writing)
 and the 4300 layout (schema-versioned, Rubin DP2; ``write(..., layout="4300")``) are
-read, detected from the ``FMTVER`` card.
+read, detected from the ``FMTVER`` card; 4300 trees are adapted to the in-memory
+models (``yx0``/``sky_projection`` renames, schema stamps, inline spline data), and
+opaque primary cards stay header cards (2100 semantics, not copied into ``metadata``).
+Writes are atomic (a temporary file in the target folder renamed into place).
+``FitsInputArchive.get_compression_options()`` returns a file's storage settings in
+the form ``write(compression_options=...)`` accepts, for faithful rewrites.
 
 Errors
 ------
