@@ -14,24 +14,14 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 from numpy.polynomial import chebyshev
 
 from lsst.images._geom import Box
 from lsst.images.fields import ChebyshevField, SplineField
-
-
-def _best_of(repeat: int, func: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -66,15 +56,15 @@ def main() -> None:
         return field.render(bbox).array
 
     identical = np.array_equal(render(), numpy_on_prebuilt_grid())
-    t_render = _best_of(args.repeat, render)
-    t_numpy_grid = _best_of(args.repeat, numpy_with_grid)
-    t_numpy = _best_of(args.repeat, numpy_on_prebuilt_grid)
+    t_render = best_of(args.repeat, render)
+    t_numpy_grid = best_of(args.repeat, numpy_with_grid)
+    t_numpy = best_of(args.repeat, numpy_on_prebuilt_grid)
 
     # A spline field on the same box, for reference (no requirement).
     grid_y = np.linspace(0, args.size - 1, 9)
     grid_x = np.linspace(0, args.size - 1, 10)
     spline = SplineField(bbox, rng.normal(size=(9, 10)), y=grid_y, x=grid_x)
-    t_spline = _best_of(args.repeat, lambda: spline.render(bbox))
+    t_spline = best_of(args.repeat, lambda: spline.render(bbox))
 
     lines = [
         "# Field rendering benchmark",

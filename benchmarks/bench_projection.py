@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import astropy
 import numpy as np
+from _timing import best_of  # benchmarks/ is on sys.path when run as a script
 from astropy.io import fits
 from astropy.wcs import WCS
 from starlink import Ast
@@ -65,15 +64,6 @@ SIP_CARDS = {
 }
 
 
-def _best_of(repeat: int, func: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10_000_000, help="number of points")
@@ -106,10 +96,10 @@ def main() -> None:
         raise AssertionError(f"AST and astropy disagree by {max_diff_deg} degrees.")
 
     timings = {
-        "astropy WCS.all_pix2world": _best_of(args.repeat, lambda: wcs.all_pix2world(x, y, 0)),
-        "Transform.apply_forward": _best_of(args.repeat, lambda: transform.apply_forward(x=x, y=y)),
-        "Projection.pixel_to_sky": _best_of(args.repeat, lambda: projection.pixel_to_sky(x=x, y=y)),
-        "ProjectionAstropyView.pixel_to_world_values": _best_of(
+        "astropy WCS.all_pix2world": best_of(args.repeat, lambda: wcs.all_pix2world(x, y, 0)),
+        "Transform.apply_forward": best_of(args.repeat, lambda: transform.apply_forward(x=x, y=y)),
+        "Projection.pixel_to_sky": best_of(args.repeat, lambda: projection.pixel_to_sky(x=x, y=y)),
+        "ProjectionAstropyView.pixel_to_world_values": best_of(
             args.repeat, lambda: view.pixel_to_world_values(x, y)
         ),
     }

@@ -5,14 +5,12 @@ from __future__ import annotations
 __all__ = ("GaussianPointSpreadFunction",)
 
 import math
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._geom import Box
-from ._base import PointSpreadFunction
-from ._stamps import centered_box, validate_stamp_size
+from ._stamps import SquareStampPSF
 
 if TYPE_CHECKING:
     from .._geom import Bounds
@@ -21,7 +19,7 @@ if TYPE_CHECKING:
     from ._models import GaussianPSFSerializationModel
 
 
-class GaussianPointSpreadFunction(PointSpreadFunction):
+class GaussianPointSpreadFunction(SquareStampPSF):
     """A circular Gaussian PSF, the same everywhere, rendered into square stamps.
 
     Parameters
@@ -46,27 +44,12 @@ class GaussianPointSpreadFunction(PointSpreadFunction):
         if not (sigma > 0 and math.isfinite(sigma)):
             raise ValueError(f"sigma must be positive and finite; got {sigma}.")
         self._sigma = sigma
-        self._bounds = bounds
-        self._stamp_size = validate_stamp_size(stamp_size)
+        super().__init__(bounds, stamp_size)
 
     @property
     def sigma(self) -> float:
         """Gaussian standard deviation in pixels."""
         return self._sigma
-
-    @property
-    def stamp_size(self) -> int:
-        """Width of the square stamps."""
-        return self._stamp_size
-
-    @property
-    def bounds(self) -> Bounds:
-        return self._bounds
-
-    @cached_property
-    def kernel_bbox(self) -> Box:
-        """Box ``[-r, r]`` in both directions, with ``r = stamp_size // 2``."""
-        return centered_box(x=0.0, y=0.0, radius=self._stamp_size // 2)
 
     def _profile(self, t: np.ndarray) -> np.ndarray:
         return np.exp(-0.5 * t**2 / self._sigma**2)
@@ -83,9 +66,6 @@ class GaussianPointSpreadFunction(PointSpreadFunction):
     def compute_kernel_image(self, *, x: float, y: float) -> Image:
         # The model does not vary, so the position is irrelevant.
         return self._render(self.kernel_bbox, x=0.0, y=0.0)
-
-    def compute_stellar_bbox(self, *, x: float, y: float) -> Box:
-        return centered_box(x=x, y=y, radius=self._stamp_size // 2)
 
     def compute_stellar_image(self, *, x: float, y: float) -> Image:
         return self._render(self.compute_stellar_bbox(x=x, y=y), x=float(x), y=float(y))

@@ -14,14 +14,12 @@ __all__ = ("PiffWrapper", "read_piff_psf", "write_piff_psf")
 import contextlib
 import copy
 from collections.abc import Iterator
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._geom import Box
-from ._base import PointSpreadFunction
-from ._stamps import centered_box, validate_stamp_size
+from ._stamps import SquareStampPSF
 
 if TYPE_CHECKING:
     from .._geom import Bounds
@@ -214,7 +212,7 @@ def read_piff_psf(model: PiffObjectModel, archive: InputArchive[Any]) -> Any:
     return psf
 
 
-class PiffWrapper(PointSpreadFunction):
+class PiffWrapper(SquareStampPSF):
     """A PSF backed by a ``piff.PSF``, rendered into fixed-size square stamps.
 
     Parameters
@@ -229,8 +227,7 @@ class PiffWrapper(PointSpreadFunction):
 
     def __init__(self, impl: Any, bounds: Bounds, stamp_size: int):
         self._impl = impl
-        self._bounds = bounds
-        self._stamp_size = validate_stamp_size(stamp_size)
+        super().__init__(bounds, stamp_size)
 
     @classmethod
     def from_legacy(cls, legacy_psf: Any, bounds: Bounds) -> PiffWrapper:
@@ -246,19 +243,6 @@ class PiffWrapper(PointSpreadFunction):
         """The wrapped ``piff.PSF``."""
         return self._impl
 
-    @property
-    def stamp_size(self) -> int:
-        """Width of the square stamps."""
-        return self._stamp_size
-
-    @property
-    def bounds(self) -> Bounds:
-        return self._bounds
-
-    @cached_property
-    def kernel_bbox(self) -> Box:
-        return centered_box(x=0.0, y=0.0, radius=self._stamp_size // 2)
-
     def _draw(self, bbox: Box, *, x: float, y: float, center: Any) -> Image:
         from .._image import Image
 
@@ -272,9 +256,6 @@ class PiffWrapper(PointSpreadFunction):
         # center=True puts the profile on the stamp's true centre, i.e. the
         # central pixel of an odd stamp: pixel (0, 0) of the kernel box.
         return self._draw(self.kernel_bbox, x=float(x), y=float(y), center=True)
-
-    def compute_stellar_bbox(self, *, x: float, y: float) -> Box:
-        return centered_box(x=x, y=y, radius=self._stamp_size // 2)
 
     def compute_stellar_image(self, *, x: float, y: float) -> Image:
         return self._draw(self.compute_stellar_bbox(x=x, y=y), x=float(x), y=float(y), center=None)
