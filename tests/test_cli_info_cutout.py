@@ -144,3 +144,19 @@ def test_console_script_runs(tmp_path: Path) -> None:
 def test_bad_arguments(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         main(argv)
+
+
+def test_info_legacy_bboxes(capsys) -> None:
+    """Legacy afw files: bbox (from the offset WCS or LTV cards) matches the legacy manifest."""
+    folder = fixture_dir("legacy")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    checked = 0
+    for entry in manifest["files"]:
+        bbox = entry.get("decoded", {}).get("bbox")
+        if not isinstance(bbox, dict) or "lsst_images_box" not in bbox:
+            continue
+        summary = _info_json(folder / entry["name"], capsys)
+        assert summary["bbox"] == bbox["lsst_images_box"], entry["name"]
+        assert summary["planes"]["mask"]["planes"]
+        checked += 1
+    assert checked >= 5

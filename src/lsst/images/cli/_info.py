@@ -334,7 +334,39 @@ def _describe_plain_fits(path: str) -> dict[str, Any]:
     types = {row.get("exttype") for row in rows}
     if {"IMAGE", "MASK", "VARIANCE"} <= types:
         summary["type"] = "legacy afw Exposure/MaskedImage (read with VisitImage/MaskedImage.read_legacy)"
+        indices = {row["exttype"]: i for i, row in enumerate(rows) if row.get("exttype")}
+        try:
+            summary.update(_legacy_planes(path, indices))
+        except (KeyError, ValueError, TypeError):
+            pass  # best effort: the HDU listing above is still a complete answer
     return summary
+
+
+def _legacy_planes(path: str, indices: dict[str, int]) -> dict[str, Any]:
+    """Bounding box, units and mask planes of an afw file, from its plane headers."""
+    from astropy.io import fits
+
+    from ..fits._headers import read_offset_wcs
+
+    out: dict[str, Any] = {"planes": {}}
+    with fits.open(path, lazy_load_hdus=True) as hdus:
+        for name in ("IMAGE", "MASK", "VARIANCE"):
+            header = hdus[indices[name]].header
+            shape = [int(header["NAXIS2"]), int(header["NAXIS1"])]
+            if name == "IMAGE":
+                start = read_offset_wcs(header)
+                if start is None:  # older files: IRAF-style LTV offsets
+                    start = (-round(float(header.get("LTV2", 0))), -round(float(header.get("LTV1", 0))))
+                out["bbox"] = _bbox(start, shape)
+            plane: dict[str, Any] = {"dtype": _dtype_from_header(header), "shape": shape}
+            if name == "MASK":
+                bits = {k[3:]: int(header[k]) for k in header if k.startswith("MP_")}
+                plane["planes"] = sorted(bits, key=bits.__getitem__)
+                plane["hdus"] = 1
+            else:
+                plane["unit"] = header.get("BUNIT")
+            out["planes"][name.lower()] = plane
+    return out
 
 
 # ---------------------------------------------------------------------- text output

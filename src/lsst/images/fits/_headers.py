@@ -111,7 +111,8 @@ def add_offset_wcs(header: astropy.io.fits.Header, *, x: int | float, y: int | f
 
 def read_offset_wcs(header: astropy.io.fits.Header, key: str = "A") -> tuple[int, int] | None:
     """Return the logical ``(y0, x0)`` of the first pixel from an offset WCS, or None."""
-    if header.get(f"CTYPE1{key}") != "LINEAR" or header.get(f"CTYPE2{key}") != "LINEAR":
+    # Some old afw files only carry CTYPE1A; accept a missing CTYPE2A.
+    if header.get(f"CTYPE1{key}") != "LINEAR" or header.get(f"CTYPE2{key}", "LINEAR") != "LINEAR":
         return None
     try:
         x0 = float(header[f"CRVAL1{key}"]) - (float(header.get(f"CRPIX1{key}", 1.0)) - 1.0)
