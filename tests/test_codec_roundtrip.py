@@ -147,7 +147,7 @@ QUANTIZED = [
 
 @pytest.mark.parametrize("comp", QUANTIZED, ids=str)
 @pytest.mark.parametrize("dtype", ["f4", "f8"])
-def test_quantization_matches_astropy(comp: TileCompression, dtype: str) -> None:
+def test_quantization_matches_astropy(tmp_path: Path, comp: TileCompression, dtype: str) -> None:
     """Same ZSCALE, ZZERO, quantized integers and decoded values as astropy for the same seed."""
     from astropy.io import fits
 
@@ -194,6 +194,11 @@ def test_quantization_matches_astropy(comp: TileCompression, dtype: str) -> None
         assert fallback_mine == fallback_ref
     with fits.open(io.BytesIO(buffer.getvalue())) as ref:
         expected = np.array(ref[1].data)
+    import fitsio
+
+    path = tmp_path / "quantized.fits"
+    path.write_bytes(raw)
+    np.testing.assert_array_equal(fitsio.read(str(path), ext=1), expected)
     with open_range_reader(raw) as reader:
         got = decode_image(header, reader, offset)
         np.testing.assert_array_equal(got, expected)
@@ -345,3 +350,23 @@ def test_noise_planes_are_stored_verbatim() -> None:
     assert _gzip.inflate(payload, 4 * 4096) == planes.tobytes()
     zeros = encode_image(np.zeros((1, 4096), dtype=np.float32), TileCompression("GZIP_2"))
     assert int(np.frombuffer(zeros.data[:4], dtype=">i4")[0]) < 100
+
+
+def test_zlib_without_isal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without isal the engine falls back to zlib and writes the same kind of members."""
+    import zlib
+
+    from astropy.io import fits
+
+    from lsst.images.fits._codec import _gzip
+
+    monkeypatch.setattr(_gzip, "_fast", None)
+    monkeypatch.setattr(_gzip, "_compressobj", zlib.compressobj)
+    monkeypatch.setattr(_gzip, "_crc32", zlib.crc32)
+    array = _random("f4", (64, 300), seed=13)
+    for comp in (TileCompression("GZIP_2"), TileCompression("GZIP_1", tile_shape=(16, 16))):
+        header, raw, offset = _file_bytes(encode_image(array, comp))
+        with fits.open(io.BytesIO(raw)) as hdus:
+            np.testing.assert_array_equal(hdus[1].data, array)
+        with open_range_reader(raw) as reader:
+            np.testing.assert_array_equal(decode_image(header, reader, offset), array)

@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = ("DITHER_METHODS", "NAN_ZBLANK", "QuantizedTile", "dequantize", "quantize")
 
 import dataclasses
+import threading
 from typing import Any
 
 import numpy as np
@@ -24,9 +25,27 @@ DITHER_METHODS = {"NO_DITHER": -1, "SUBTRACTIVE_DITHER_1": 1, "SUBTRACTIVE_DITHE
 NAN_ZBLANK = -2147483648
 
 
+_INIT_LOCK = threading.Lock()
+_initialized = False
+
+
 def _c() -> Any:
+    """The compiled routines, with their shared dither table initialized exactly once.
+
+    The compiled code fills a global table of dither values lazily on first use, and
+    it releases the GIL; two worker threads quantizing their first tiles at the same
+    time could then read a half-filled table.  So the first call (under a lock, from
+    whichever thread gets there first) dequantizes one dithered pixel to build it.
+    """
+    global _initialized
     from astropy.io.fits.hdu.compressed import _compression
 
+    if not _initialized:
+        with _INIT_LOCK:
+            if not _initialized:
+                one = np.zeros(1, dtype=np.int32).tobytes()
+                _compression.unquantize_float_c(one, 1, 1, 1.0, 0.0, 1, 0, 0, 0.0, 4)
+                _initialized = True
     return _compression
 
 
