@@ -1,0 +1,104 @@
+"""Header helpers of the FITS archive: offset WCS, card stripping, opaque metadata bookkeeping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.io import fits as afits
+
+from lsst.images import fits
+from lsst.images.fits._headers import read_offset_wcs, strip_structural_cards
+from lsst.images.serialization import ArchiveReadError
+
+
+def _legacy_primary() -> afits.Header:
+    header = afits.Header()
+    header["SIMPLE"] = True
+    header["BITPIX"] = 8
+    header["NAXIS"] = 0
+    header["EXTEND"] = True
+    header["PLATFORM"] = "lsstcam"
+    header["HIERARCH LSST ISR UNITS"] = "electron"
+    header["HIERARCH LSST BUTLER RUN"] = "u/someone/run"
+    header["AR_HDU"] = 5
+    header["PSF_ID"] = 3
+    header["CRVAL1"] = 10.0
+    header["CTYPE1"] = "RA---TAN"
+    header["A_ORDER"] = 2
+    header["LTV1"] = -4.0
+    return header
+
+
+def test_offset_wcs_roundtrip() -> None:
+    header = afits.Header()
+    fits.add_offset_wcs(header, x=-3, y=12)
+    assert header["CRVAL1A"] == -3.0 and header["CRVAL2A"] == 12.0 and header["CTYPE2A"] == "LINEAR"
+    assert read_offset_wcs(header) == (12, -3)
+    fits.strip_wcs_cards(header)
+    assert len(header) == 0
+    assert read_offset_wcs(header) is None
+
+
+def test_strip_helpers() -> None:
+    header = _legacy_primary()
+    fits.strip_wcs_cards(header)
+    assert "CRVAL1" not in header and "A_ORDER" not in header and "LTV1" not in header
+    fits.strip_butler_cards(header)
+    assert "LSST BUTLER RUN" not in header
+    fits.strip_legacy_exposure_cards(header)
+    assert "AR_HDU" not in header and "PSF_ID" not in header
+    strip_structural_cards(header)
+    assert list(header.keys()) == ["PLATFORM", "LSST ISR UNITS"]
+
+
+def test_opaque_metadata_bookkeeping() -> None:
+    opaque = fits.FitsOpaqueMetadata()
+    opaque.extract_legacy_primary_header(_legacy_primary())
+    assert list(opaque.headers[fits.ExtensionKey()].keys()) == ["PLATFORM", "LSST ISR UNITS"]
+    assert str(opaque.get_instrumental_unit()) == "electron"
+    image = afits.Header()
+    image["EXTNAME"] = "IMAGE"
+    image["KEEP"] = 1
+    opaque.add_header(image, name="IMAGE")
+    opaque.add_header(afits.Header([("OTHER", 2)]), name="IMAGE")  # first one wins
+    assert list(opaque.headers[fits.ExtensionKey("IMAGE")].keys()) == ["KEEP"]
+    raw = afits.BinTableHDU.from_columns(
+        [afits.Column("COMPRESSED_DATA", "1PB()", array=[np.zeros(3, np.uint8)])]
+    )
+    opaque.precompressed["IMAGE"] = fits.PrecompressedImage.from_bintable(raw)
+    copied = opaque.copy()
+    assert copied.precompressed == {} and copied.headers.keys() == opaque.headers.keys()
+    assert opaque.subset(None).precompressed == {}
+    assert copied != opaque and copied == opaque.subset(None)
+    with pytest.raises(TypeError):
+        hash(opaque)
+
+
+def test_extension_keys() -> None:
+    key = fits.ExtensionKey.from_str("fits:mask,2")
+    assert key == fits.ExtensionKey("MASK", 2) and str(key) == "fits:MASK,2"
+    assert str(fits.ExtensionKey("IMAGE")) == "fits:IMAGE"
+    assert fits.ExtensionKey.from_str("fits:PSF/PIFF/TABLE[3]") == fits.ExtensionKey("PSF/PIFF/TABLE")
+    with pytest.raises(ArchiveReadError):
+        fits.ExtensionKey.from_str("IMAGE")
+    with pytest.raises(ValueError):
+        fits.ExtensionKey("bad name").check()
+    row = np.array([(b"MASK", 3)], dtype=[("EXTNAME", "S8"), ("EXTVER", ">i4")])[0]
+    assert fits.ExtensionKey.from_index_row(row) == fits.ExtensionKey("MASK", 3)
+
+
+def test_compression_options_models() -> None:
+    lossy = fits.FitsCompressionOptions.model_validate(
+        {"algorithm": "RICE_1", "quantization": {"dither": "SUBTRACTIVE_DITHER_2", "level": 16}}
+    )
+    assert lossy == fits.FitsCompressionOptions.LOSSY and hash(lossy) == hash(
+        fits.FitsCompressionOptions.LOSSY
+    )
+    assert fits.FitsCompressionOptions.DEFAULT.algorithm == fits.FitsCompressionAlgorithm.GZIP_2
+    assert [d.to_astropy_quantize_method() for d in fits.FitsDitherAlgorithm] == [-1, 1, 2]
+    with pytest.raises(ValueError):
+        fits.FitsCompressionOptions(tile_shape=(0, 4))
+    with pytest.raises(ValueError):
+        fits.FitsQuantizationOptions(dither="NO_DITHER", level=4.0, seed=20000)
+    hdu = fits.FitsCompressionOptions(tile_shape=(4, 8)).make_hdu(np.ones((8, 16), np.float32), "IMAGE")
+    assert isinstance(hdu, afits.CompImageHDU) and hdu.name == "IMAGE"
