@@ -36,6 +36,8 @@ from ._table import TableLayout, build_table, read_rows
 _BLOCK = 2880
 #: Compressed bytes fetched and decoded per batch (bounds transient memory on full reads).
 _BATCH_BYTES = 4 << 20
+#: Images smaller than this (decoded bytes) are encoded/decoded without worker threads.
+_SMALL_BYTES = 256 << 10
 #: Heap gaps up to this size between wanted tiles are read rather than split into two reads.
 _GAP = 2048
 #: Uncompressed bytes per worker task when encoding or decoding row tiles.
@@ -105,6 +107,11 @@ def _run(func: Callable[[Any], Any], tasks: Sequence[Any], threads: int | None) 
         return list(pool.map(func, tasks))
 
 
+def _threads_for(nbytes: int, threads: int | None) -> int | None:
+    """Small images are processed in the calling thread (a pool costs more than it saves)."""
+    return 1 if nbytes < _SMALL_BYTES else threads
+
+
 def _chunks(n: int, count: int) -> list[tuple[int, int]]:
     """Split ``range(n)`` into about ``count`` contiguous ``(start, stop)`` chunks."""
     count = max(1, min(n, count))
@@ -160,6 +167,7 @@ def encode_image(
     if array.ndim != 2:
         raise ValueError(f"FITS archive images must be 2-D, not shape {array.shape}")
     bitpix, bzero, _ = disk_format(array.dtype)
+    threads = _threads_for(array.nbytes, threads)
     if compression is None:
         return _encode_plain(array, bitpix, bzero)
     algorithm = _algorithm_name(compression)
@@ -496,6 +504,7 @@ def _decode_compressed(
     region = check_region(region, info.grid.shape)
     ys, xs = region
     out = np.empty((ys.stop - ys.start, xs.stop - xs.start), dtype=info.fmt.memory)
+    threads = _threads_for(out.nbytes, threads)
     tiles = info.grid.tiles_in(region)
     if len(tiles) == 0:
         return out
