@@ -39,7 +39,7 @@ from ._geometry import TileGrid, normalize_region
 from ._table import VLA_DTYPES, TableLayout, TileRows, build_table, pad_block
 
 #: Upper bound of raw (decoded) bytes handled by one chunk; bounds transient memory.
-_CHUNK_MAX = 2 << 20
+_CHUNK_MAX = 1 << 20
 #: Lower bound, so that small tiles are batched (amortizes thread and call overhead).
 _CHUNK_MIN = 64 << 10
 
@@ -209,14 +209,27 @@ def _quantized_chunk(
 ) -> list[tuple[bytes, bytes, float, float, bool]]:
     method = _quantize.DITHER_METHODS[compression.dither or "NO_DITHER"]
     seed = int(compression.seed or 0)
+    batched: list[_quantize.QuantizedTile | None] = [None] * len(chunk)
+    if grid.full_width:
+        # Whole-row tiles of equal size: estimate noise and quantize the chunk at once.
+        sizes = [grid.tile_size(int(t)) for t in chunk]
+        same = [j for j, size in enumerate(sizes) if size == sizes[0]]
+        y0 = grid.bounds(int(chunk[same[0]]))[0]
+        block = array[y0 : y0 + len(same) * grid.tile[0]].reshape(len(same), -1)
+        rows = [int(chunk[j]) + seed for j in same]
+        for j, q in zip(same, _quantize.quantize_rows(block, compression.level, method, rows), strict=True):
+            batched[j] = q
     out = []
-    for t in chunk:
+    for j, t in enumerate(chunk):
         y0, y1, x0, x1 = grid.bounds(int(t))
         tile = array[y0:y1, x0:x1]
-        q = _quantize.quantize_tile(tile, compression.level, method, int(t) + seed)
+        q = batched[j]
+        if q is None:
+            q = _quantize.quantize_tile(tile, compression.level, method, int(t) + seed)
         if q.values is None:
             # Cannot be quantized (zero noise or too large a range): store the floats losslessly.
             be = np.ascontiguousarray(tile, dtype=tile.dtype.newbyteorder(">")).view(np.uint8).reshape(-1)
+            # (NaNs there are stored as NaN: no ZBLANK needed for them, as in the reference.)
             out.append((b"", _gzip.compress(be, level), 0.0, 0.0, False))
         else:
             payload = _compress_ints(q.values, compression.algorithm, level)
