@@ -79,13 +79,22 @@ def _write_with_piff_bytes(source, target, blob: bytes) -> None:
         hdus[index] = new
 
 
-def test_crafted_piff_pickle_in_file_is_refused(tmp_path) -> None:
+def _write_evil_piff_file(tmp_path) -> tuple:
+    """Copy the Piff fixture with its PSF pickle replaced by one that would create a marker file.
+
+    Returns ``(file, marker)``; the marker must never appear.
+    """
     entry = _entry("meas_extensions_piff__exp.fits")
     marker = tmp_path / "pwned"
     target = tmp_path / "evil.fits"
     _write_with_piff_bytes(
         fixture_dir("legacy") / entry["name"], target, pickle.dumps((25, 25, _Evil(str(marker))))
     )
+    return target, marker
+
+
+def test_crafted_piff_pickle_in_file_is_refused(tmp_path) -> None:
+    target, marker = _write_evil_piff_file(tmp_path)
     with LegacyFitsFile(target) as lf:
         assert lf.archive.entry(1).name == "PiffPsf"
         with pytest.raises(ForbiddenPickleError, match="system"):
@@ -134,12 +143,7 @@ def test_piff_without_extra_is_a_clear_error(monkeypatch) -> None:
 
 def test_crafted_pickle_is_refused_even_without_piff(tmp_path, monkeypatch) -> None:
     _hide_piff(monkeypatch)
-    entry = _entry("meas_extensions_piff__exp.fits")
-    marker = tmp_path / "pwned"
-    target = tmp_path / "evil.fits"
-    _write_with_piff_bytes(
-        fixture_dir("legacy") / entry["name"], target, pickle.dumps((25, 25, _Evil(str(marker))))
-    )
+    target, marker = _write_evil_piff_file(tmp_path)
     with LegacyFitsFile(target) as lf:
         with pytest.raises(ForbiddenPickleError, match="system"):
             lf.archive.get(1)

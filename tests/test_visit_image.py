@@ -349,6 +349,14 @@ def test_local_and_absolute_slicing(visit: VisitImage) -> None:
 # --- unit conversion -------------------------------------------------------------------------------------
 
 
+def _assert_same_planes(again: VisitImage, visit: VisitImage) -> None:
+    """Image, mask and variance pixels and the mask schema survived a round trip unchanged."""
+    np.testing.assert_array_equal(again.image.array, visit.image.array)
+    np.testing.assert_array_equal(again.mask.array, visit.mask.array)
+    np.testing.assert_array_equal(again.variance.array, visit.variance.array)
+    assert again.mask.schema == visit.mask.schema
+
+
 def _scaling_on(visit: VisitImage) -> np.ndarray:
     y, x = np.mgrid[visit.bbox.y.start : visit.bbox.y.stop, visit.bbox.x.start : visit.bbox.x.stop]
     width, height = 4096, 4004  # the photometric scaling's bounds: the detector bbox
@@ -474,10 +482,7 @@ def test_json_round_trip(visit: VisitImage, tmp_path) -> None:
     again = result.deserialized
     assert result.metadata == visit.metadata == again.metadata
     assert again.bbox == visit.bbox and again.unit == u.nJy
-    np.testing.assert_array_equal(again.image.array, visit.image.array)
-    np.testing.assert_array_equal(again.mask.array, visit.mask.array)
-    np.testing.assert_array_equal(again.variance.array, visit.variance.array)
-    assert again.mask.schema == visit.mask.schema
+    _assert_same_planes(again, visit)
     assert again.psf == visit.psf
     assert again.obs_info == visit.obs_info
     assert again.summary_stats == visit.summary_stats
@@ -599,10 +604,7 @@ def test_fits_round_trip(visit: VisitImage, tmp_path) -> None:
         names = [hdu.header.get("EXTNAME", "") for hdu in hdus]
     assert names == ["", "IMAGE", "MASK", "VARIANCE", "JSON", "INDEX"]
     again = VisitImage.read_fits(str(path))
-    np.testing.assert_array_equal(again.image.array, visit.image.array)
-    np.testing.assert_array_equal(again.mask.array, visit.mask.array)
-    np.testing.assert_array_equal(again.variance.array, visit.variance.array)
-    assert again.mask.schema == visit.mask.schema
+    _assert_same_planes(again, visit)
     assert again.bounds == visit.bounds
     assert again.psf == visit.psf
     assert again.obs_info == visit.obs_info
