@@ -471,7 +471,9 @@ class _Compressed:
         if algorithm not in _ALGORITHMS:
             raise ValueError(f"unsupported tile compression {algorithm!r}")
         layout = TableLayout.from_header(header)
-        quantized = "ZSCALE" in layout.columns or "ZSCALE" in header
+        # Like astropy (the reference writer/reader), only per-tile ZSCALE columns mark
+        # quantized data; header ZSCALE keywords are not interpreted by either reference.
+        quantized = "ZSCALE" in layout.columns
         zvals = {}
         k = 1
         while f"ZNAME{k}" in header:
@@ -672,7 +674,7 @@ def _decode_tile(info: _Compressed, index: int, row: Any, blob: Any, shape: tupl
         else:
             raise _gzip.TileCorruptError(f"tile holds {size}-byte values, ZBITPIX says {fmt.itemsize}")
     if info.quantized:
-        scale = float(row["ZSCALE"]) if "ZSCALE" in info.layout.columns else float(_header_zscale(info))
+        scale = float(row["ZSCALE"])
         zero = float(row["ZZERO"]) if "ZZERO" in info.layout.columns else 0.0
         zblank = int(row["ZBLANK"]) if "ZBLANK" in info.layout.columns else info.zblank
         values = _quantize.dequantize(ints, index, info.seed, info.method, scale, zero, fmt.memory, zblank)
@@ -684,7 +686,3 @@ def _decode_tile(info: _Compressed, index: int, row: Any, blob: Any, shape: tupl
         # Stored integers; the unsigned bit flip is applied to the whole output later.
         return ints.astype(f"i{fmt.itemsize}").view(fmt.memory).reshape(shape)
     return fmt.convert(ints.astype(fmt.disk)).reshape(shape)
-
-
-def _header_zscale(info: _Compressed) -> float:
-    raise ValueError("constant ZSCALE in the header is not supported")
