@@ -15,7 +15,7 @@ high bytes of float images.
 
 from __future__ import annotations
 
-__all__ = ("LEVEL", "TileCorruptError", "deflate", "deflate_shuffled", "inflate", "plane_entropy", "shuffle")
+__all__ = ("LEVEL", "TileCorruptError", "deflate", "deflate_shuffled", "inflate", "plane_entropy")
 
 import zlib
 from typing import Any
@@ -69,13 +69,6 @@ def inflate(data: Any, size: int | None = None) -> bytes:
     if size is not None and len(raw) != size:
         raise TileCorruptError(f"compressed tile holds {len(raw)} bytes instead of {size}")
     return raw
-
-
-def shuffle(stored: np.ndarray) -> np.ndarray:
-    """GZIP_2 byte shuffle of a C-contiguous array of stored (big-endian) values."""
-    itemsize = stored.dtype.itemsize
-    flat = stored.view(np.uint8).reshape(-1, itemsize)
-    return np.ascontiguousarray(flat.T)
 
 
 # ---------------------------------------------------------------------- byte-plane members
