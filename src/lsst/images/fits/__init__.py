@@ -55,11 +55,10 @@ __all__ = (
     "write",
 )
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._common import JSON_COLUMN, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
 from ._headers import add_offset_wcs, strip_wcs_cards
-from ._input import FitsInputArchive, read
 from ._opaque import (
     FITS_SOURCE_REGEX,
     ExtensionKey,
@@ -74,10 +73,23 @@ from ._options import (
     FitsDitherAlgorithm,
     FitsQuantizationOptions,
 )
-from ._output import FitsOutputArchive, write
+
+if TYPE_CHECKING:
+    from ._input import FitsInputArchive, read
+    from ._output import FitsOutputArchive, write
+
+#: Names loaded on first use: the reader/writer classes cost import time that
+#: ``import lsst.images`` should not pay (see `__getattr__`).
+_LAZY = {"FitsInputArchive": "_input", "read": "_input", "FitsOutputArchive": "_output", "write": "_output"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
     # ExtensionHDU names astropy HDU classes; build it on first use so that importing
     # this package does not import astropy.io.fits.
     if name == "ExtensionHDU":
@@ -85,3 +97,7 @@ def __getattr__(name: str) -> Any:
 
         return fits.ImageHDU | fits.CompImageHDU | fits.BinTableHDU
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
