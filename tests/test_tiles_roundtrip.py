@@ -366,3 +366,30 @@ def test_q_descriptors_decode(tmp_path: Path) -> None:
     np.testing.assert_array_equal(_decode(wide), array)
     with fits.open(io.BytesIO(_file_bytes(wide))) as hdus:
         np.testing.assert_array_equal(hdus[1].data, array)
+
+
+def test_noise_planes_stored_and_readable(tmp_path: Path) -> None:
+    """Random low-order byte planes are written as deflate stored blocks; all readers agree."""
+    import fitsio
+    from astropy.io import fits
+
+    from lsst.images.fits._tiles import _gzip
+
+    rng = np.random.default_rng(4)
+    array = rng.normal(0, 25, (40, 2048)).astype(np.float32)
+    array[30:] = 3.0  # constant rows: every plane compressible
+    encoded = encode_image(array, TileCompression("GZIP_2", None))
+    planes = np.ascontiguousarray(array.astype(">f4").view(np.uint8).reshape(40, 2048, 4).transpose(0, 2, 1))
+    store = _gzip.noisy_planes(planes)
+    assert store[:30, 2:].all() and not store[:, 0].any() and not store[30:].any()
+    member = _gzip.compress_planes(planes[0], store[0])
+    assert zlib.decompress(member, 31) == planes[0].tobytes()
+    assert len(member) > 2 * 2048  # two planes kept raw
+    path = tmp_path / "noise.fits"
+    path.write_bytes(_file_bytes(encoded))
+    np.testing.assert_array_equal(_decode(encoded), array)
+    with fits.open(path) as hdus:
+        np.testing.assert_array_equal(hdus[1].data, array)
+    np.testing.assert_array_equal(fitsio.read(str(path), ext=1), array)
+    again = encode_image(array, TileCompression("GZIP_2", None), threads=1)
+    assert bytes(again.data) == bytes(encoded.data)

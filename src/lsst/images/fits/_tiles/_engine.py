@@ -186,8 +186,20 @@ def _lossless_chunk(
                     shuffled = shuffle(be, itemsize)
             else:
                 shuffled = np.ascontiguousarray(to_disk(group)).view(np.uint8).reshape(group.shape[0], -1)
-            pieces.extend(shuffled[i] for i in range(shuffled.shape[0]))
-        return [_gzip.compress(piece, level) for piece in pieces]
+            pieces.append(shuffled)
+        out: list[bytes] = []
+        for block in pieces:
+            if algorithm == "GZIP_2" and itemsize > 1:
+                planes = block.reshape(block.shape[0], itemsize, -1)
+                store = _gzip.noisy_planes(planes)
+                for i in range(block.shape[0]):
+                    if store[i].any():
+                        out.append(_gzip.compress_planes(planes[i], store[i], level))
+                    else:
+                        out.append(_gzip.compress(block[i], level))
+            else:
+                out.extend(_gzip.compress(block[i], level) for i in range(block.shape[0]))
+        return out
     out = []
     for t in chunk:
         y0, y1, x0, x1 = grid.bounds(int(t))

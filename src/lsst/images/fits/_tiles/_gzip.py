@@ -18,6 +18,7 @@ from __future__ import annotations
 
 __all__ = ("DEFAULT_LEVEL", "compress", "decompress", "using_isal")
 
+import functools
 import zlib
 from typing import Any
 
@@ -65,3 +66,89 @@ def decompress(data: Any, size: int | None = None) -> bytes:
         return zlib.decompress(data, _GZIP_WBITS, bufsize)
     except zlib.error:
         return zlib.decompress(data, _AUTO_WBITS, bufsize)
+
+
+# ----------------------------------------------------------------------------- noisy planes
+#
+# In a byte-shuffled (GZIP_2) float tile the low mantissa bytes of noisy pixels are
+# essentially random: deflate cannot shrink them, yet compressing them costs most of the
+# write time and Huffman-decoding them most of the read time.  Such planes are written as
+# deflate *stored* blocks (part of the deflate format, so every gzip reader -- zlib,
+# CFITSIO, astropy -- reads the member normally) while the other planes are deflated as
+# usual; a member is still one gzip member per tile with the standard CRC32/ISIZE trailer.
+
+#: A plane whose sampled byte entropy exceeds this (bits/byte) is stored, not deflated:
+#: deflate would save under ~5 % of it.
+NOISE_ENTROPY = 7.5
+_STORED_MAX = 65535
+_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # MTIME=0, OS=unknown: same bytes everywhere
+_LAST_EMPTY_BLOCK = b"\x01\x00\x00\xff\xff"
+
+if _igzip is not None:
+    from isal import isal_zlib as _stream_lib
+else:  # pragma: no cover - without isal
+    _stream_lib = zlib  # type: ignore[assignment]
+
+
+@functools.cache
+def _entropy_terms(m: int) -> Any:
+    """``-(c/m) log2(c/m)`` for every count ``c`` in ``0..m`` (a lookup table)."""
+    import numpy as np
+
+    p = np.arange(m + 1, dtype=np.float64) / m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = -p * np.log2(p)
+    terms[0] = 0.0
+    return terms
+
+
+def noisy_planes(planes: Any) -> Any:
+    """Which byte planes of each tile look random (``(k, itemsize)`` booleans).
+
+    ``planes`` is ``(k, itemsize, n)`` uint8 (k shuffled tiles).  The entropy of every
+    plane of every tile is estimated from a sample of its bytes with one `numpy.bincount`,
+    so the decision depends on the tile alone (hence the bytes written do not depend on
+    how tiles are batched across threads).
+    """
+    import numpy as np
+
+    k, itemsize, n = planes.shape
+    # ~1024 samples per plane: the plug-in entropy of random bytes is then ~7.8 bits
+    # (rarely below 7.65), above the threshold, while structured planes score far lower;
+    # a plane misjudged either way only costs a few per cent of its size.
+    sample = planes[:, :, :: max(1, n // 1024)]
+    m = sample.shape[2]
+    if m < 256:
+        return np.zeros((k, itemsize), dtype=bool)
+    keys = (np.arange(k * itemsize, dtype=np.int32).reshape(k, itemsize, 1) << 8) + sample
+    counts = np.bincount(keys.ravel(), minlength=k * itemsize * 256).reshape(k, itemsize, 256)
+    entropy = _entropy_terms(m)[counts].sum(axis=2)
+    return entropy > NOISE_ENTROPY
+
+
+def compress_planes(planes: Any, store: Any, level: int = DEFAULT_LEVEL) -> bytes:
+    """One gzip member for a shuffled tile ``(itemsize, n)``, storing planes flagged in ``store``."""
+    parts: list[Any] = [_HEADER]
+    count = planes.shape[0]
+    p = 0
+    while p < count:
+        if store[p]:
+            plane = planes[p]
+            for start in range(0, plane.size, _STORED_MAX):
+                chunk = plane[start : start + _STORED_MAX]
+                size = chunk.size
+                parts.append(bytes((0, size & 0xFF, size >> 8, ~size & 0xFF, (~size >> 8) & 0xFF)))
+                parts.append(chunk)
+            p += 1
+            continue
+        q = p
+        while q < count and not store[q]:
+            q += 1
+        deflater = _stream_lib.compressobj(level, zlib.DEFLATED, -15)
+        parts.append(deflater.compress(planes[p:q]))
+        parts.append(deflater.flush(zlib.Z_SYNC_FLUSH))  # byte-aligned, not final
+        p = q
+    parts.append(_LAST_EMPTY_BLOCK)
+    crc = _stream_lib.crc32(planes) & 0xFFFFFFFF
+    parts.append(crc.to_bytes(4, "little") + (planes.size & 0xFFFFFFFF).to_bytes(4, "little"))
+    return b"".join(parts)
