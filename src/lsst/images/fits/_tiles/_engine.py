@@ -87,7 +87,7 @@ class EncodedHDU:
 
     cards: list[tuple[str, Any, str]]
     trailing_cards: list[tuple[str, Any, str]]
-    data: bytes | bytearray
+    data: bytes
 
 
 # --------------------------------------------------------------------------- threading
@@ -148,10 +148,9 @@ def _plain_cards(array: np.ndarray) -> list[tuple[str, Any, str]]:
 
 
 def _encode_plain(array: np.ndarray) -> EncodedHDU:
-    disk = to_disk(np.ascontiguousarray(array))
-    raw = disk.view(np.uint8).reshape(-1)
-    buffer = bytearray(raw.size + (-raw.size % 2880))
-    np.frombuffer(buffer, dtype=np.uint8)[: raw.size] = raw
+    disk = np.ascontiguousarray(to_disk(array))
+    nbytes = disk.nbytes
+    buffer = b"".join([disk.data.cast("B"), b"\0" * (-nbytes % 2880)])
     return EncodedHDU(_plain_cards(array), [], buffer)
 
 
@@ -470,7 +469,15 @@ class _Plan:
         return ("c", self.heap, 0)
 
     def fetch(self, chunk: np.ndarray) -> list[tuple[str, memoryview]]:
-        kinds_ranges = [self._payload_range(int(t)) for t in chunk]
+        index = np.fromiter((self.position[int(t)] for t in chunk), dtype=np.int64, count=len(chunk))
+        counts = self.comp[index, 0]
+        if (counts > 0).all():
+            # Common case, vectorized: every tile has COMPRESSED_DATA.
+            offsets = (self.heap + self.comp[index, 1]).tolist()
+            lengths = (counts * self.comp_dtype.itemsize).tolist()
+            kinds_ranges = [("c", o, n) for o, n in zip(offsets, lengths, strict=True)]
+        else:
+            kinds_ranges = [self._payload_range(int(t)) for t in chunk]
         wanted = [(o, n) for _, o, n in kinds_ranges]
         read = getattr(self.reader, "read_views", None) or self.reader.read_ranges
         blobs = read(wanted)
@@ -481,8 +488,39 @@ class _Plan:
         if self.decoder.lossless_gzip and self.grid.full_width and all(k == "c" for k, _ in payloads):
             self._rows_fast(chunk, [p for _, p in payloads])
             return
+        d = self.decoder
+        if d.quantized and self.grid.full_width and self.zblank is None and self.zscale is not None:
+            # Row tiles of a quantized image: decode the integers per tile, then
+            # dequantize the whole chunk with a few vectorized operations.
+            batch = [j for j, (kind, _) in enumerate(payloads) if kind == "c"]
+            sizes = {self.grid.tile_size(int(chunk[j])) for j in batch}
+            if len(batch) > 1 and len(sizes) == 1:
+                self._quantized_rows(chunk[batch], [payloads[j][1] for j in batch], sizes.pop())
+                for j, (kind, payload) in enumerate(payloads):
+                    if kind != "c":
+                        self._one(int(chunk[j]), kind, payload)
+                return
         for t, (kind, payload) in zip(chunk, payloads, strict=True):
             self._one(int(t), kind, payload)
+
+    def _quantized_rows(self, tiles: np.ndarray, payloads: list[memoryview], n: int) -> None:
+        d = self.decoder
+        assert self.zscale is not None and self.zzero is not None
+        ints = np.stack([d.integers(p, n) for p in payloads])
+        index = [self.position[int(t)] for t in tiles]
+        values = _quantize.dequantize_rows(
+            ints,
+            self.zscale[index].astype(np.float64),
+            self.zzero[index].astype(np.float64),
+            d.method,
+            [int(t) + d.zdither0 for t in tiles],
+            d.out_dtype,
+            d.zblank,
+        )
+        w = self.grid.shape[1]
+        for j, t in enumerate(tiles):
+            y0, y1, _, _ = self.grid.bounds(int(t))
+            self._place(values[j].reshape(y1 - y0, w), y0, y1, 0, w)
 
     def _one(self, t: int, kind: str, payload: memoryview) -> None:
         i = self.position[t]

@@ -272,6 +272,30 @@ def quantize_rows(
     return results
 
 
+def dequantize_rows(
+    ints: np.ndarray,
+    zscale: np.ndarray,
+    zzero: np.ndarray,
+    method: int,
+    rows: Sequence[int],
+    out_dtype: np.dtype,
+    zblank: int | None,
+) -> np.ndarray:
+    """`dequantize_tile` for many equally sized tiles at once (one tile per row of ``ints``)."""
+    values = ints.astype(np.float64)
+    if method in (1, 2):
+        values -= np.stack([dither_values(row, ints.shape[1]) for row in rows])
+        values += 0.5
+    values *= zscale[:, None]
+    values += zzero[:, None]
+    result = values.astype(out_dtype)
+    if method == 2:
+        result[ints == ZERO_VALUE] = 0.0
+    if zblank is not None:
+        result[ints == zblank] = np.nan
+    return result
+
+
 def dequantize_tile(
     ints: np.ndarray,
     zscale: float,

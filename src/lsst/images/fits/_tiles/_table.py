@@ -132,7 +132,7 @@ class BuiltTable:
     """Table header cards (``XTENSION`` .. ``TFORMn``) and the table + heap bytes (padded)."""
 
     cards: list[tuple[str, Any, str]]
-    data: bytearray
+    data: bytes
 
 
 def build_table(
@@ -201,13 +201,8 @@ def build_table(
             heap_parts.append(c)
             if g:
                 heap_parts.append(g)
-    # Assemble straight into one padded buffer: no intermediate copies of the heap.
+    # One join: a single allocation and copy of the heap, padding included.
     table = rows.tobytes()
     total = len(table) + heap_size
-    buffer = bytearray(total + (-total % BLOCK))
-    buffer[: len(table)] = table
-    pos = len(table)
-    for part in heap_parts:
-        buffer[pos : pos + len(part)] = part
-        pos += len(part)
+    buffer = b"".join([table, *heap_parts, b"\0" * (-total % BLOCK)])
     return BuiltTable(cards, buffer)
