@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Set up a virtual environment with the project, then run the demonstration job:
-# build a synthetic masked image, slice it, print a summary (and, once the FITS
-# layer is present, write it to a temporary file and read a cut-out back).
+# The main job on the bundled sample data: set up .venv, install the project, then
+#  1. build a synthetic masked image, slice it, write it and read a cut-out back;
+#  2. for each bundled visit image in examples/data: summarize it (lsst-images info),
+#     evaluate PSF / photometric scaling / sky position, convert to nJy, and cut out
+#     a sky circle straight from the file (lsst-images cutout --ra --dec --radius).
+# Outputs go to sample-output/ (or the folder given as the first argument).
 set -euo pipefail
 . "$(dirname "$0")/_venv.sh" fast
-python -m lsst.images._demo "$@"
+out=${1:-sample-output}
+python -m lsst.images._demo "$out"
+python -m lsst.images._tour examples/data "$out"
