@@ -230,18 +230,34 @@ def quantize_rows(
         simple = ~np.isnan(block).any(axis=1)
     v = block
     m = n - 8
-    v1, v3, v4, v5, v6, v7, v9 = (v[:, j : j + m] for j in (0, 2, 3, 4, 5, 6, 8))
-    simple &= ~((v3 == v4) & (v4 == v5) & (v5 == v6) & (v6 == v7)).any(axis=1)
+    # Constant runs (v3 == v4 == v5 == v6 == v7) from one comparison of neighbours.
+    eq = v[:, 1:] == v[:, :-1]
+    run = eq[:, 2 : 2 + m] & eq[:, 3 : 3 + m]
+    run &= eq[:, 4 : 4 + m]
+    run &= eq[:, 5 : 5 + m]
+    simple &= ~run.any(axis=1)
     idx = np.flatnonzero(simple)
     if len(idx) == 0:
         return results
-    v1, v3, v5, v7, v9 = (x[idx] for x in (v1, v3, v5, v7, v9))
+    if len(idx) < k:
+        v = v[idx]
+    v1, v3, v5, v7, v9 = (v[:, j : j + m] for j in (0, 2, 4, 6, 8))
     two, four, six = (v.dtype.type(c) for c in (2, 4, 6))
     kth = (m - 1) // 2
+    # Same operation order as the reference's C expressions (float rounding matters).
     with np.errstate(over="ignore", invalid="ignore"):
-        d2 = np.abs(v5 - v7)
-        d3 = np.abs(two * v5 - v3 - v7)
-        d5 = np.abs(six * v5 - four * v3 - four * v7 + v1 + v9)
+        d2 = v5 - v7
+        np.abs(d2, out=d2)
+        d3 = v5 * two
+        d3 -= v3
+        d3 -= v7
+        np.abs(d3, out=d3)
+        d5 = v5 * six
+        d5 -= v3 * four
+        d5 -= v7 * four
+        d5 += v1
+        d5 += v9
+        np.abs(d5, out=d5)
     x2 = np.partition(d2, kth, axis=1)[:, kth].astype(np.float64)
     x3 = np.partition(d3, kth, axis=1)[:, kth].astype(np.float64)
     x5 = np.partition(d5, kth, axis=1)[:, kth].astype(np.float64)
