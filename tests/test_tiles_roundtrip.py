@@ -393,3 +393,59 @@ def test_noise_planes_stored_and_readable(tmp_path: Path) -> None:
     np.testing.assert_array_equal(fitsio.read(str(path), ext=1), array)
     again = encode_image(array, TileCompression("GZIP_2", None), threads=1)
     assert bytes(again.data) == bytes(encoded.data)
+
+
+def _table_parts(encoded: EncodedHDU) -> tuple[Any, list[bytes]]:
+    from lsst.images.fits._tiles._table import TableLayout
+
+    header = _header(encoded)
+    layout = TableLayout(header)
+    data = bytes(encoded.data)
+    rows = layout.parse_rows(np.arange(layout.n_rows), [data[: layout.n_rows * layout.row_bytes]])
+    heap = layout.heap_offset
+    return header, [data[heap + o : heap + o + n] for n, o in rows.columns["COMPRESSED_DATA"]]
+
+
+def test_rice_tiles_with_smaller_bytepix() -> None:
+    """An int32 image whose RICE tiles were coded with BYTEPIX=2 (as some writers do) decodes."""
+    from lsst.images.fits._tiles._rice import rice_compress
+
+    array = _sample("i2", (9, 40)).astype(np.int32)
+    encoded = encode_image(array, TileCompression("RICE_1", (3, 40)))
+    payloads = [rice_compress(array[3 * t : 3 * t + 3].astype(np.int16).ravel()) for t in range(3)]
+    table = build_table(payloads)
+    cards = [(k, 2 if k == "ZVAL2" else v, c) for k, v, c in table.cards + encoded.cards[len(table.cards) :]]
+    assert dict((k, v) for k, v, _ in cards)["ZNAME2"] == "BYTEPIX"
+    np.testing.assert_array_equal(_decode(EncodedHDU(cards, [], table.data)), array)
+
+
+def test_uncompressed_data_column() -> None:
+    """Tiles stored raw in an UNCOMPRESSED_DATA column (1PE) instead of COMPRESSED_DATA."""
+    from lsst.images.fits._tiles._table import BLOCK
+
+    array = _sample("f4", (4, 10))
+    encoded = encode_image(array, TileCompression("GZIP_1", None))
+    header, payloads = _table_parts(encoded)
+    # Row 2 keeps its gzip tile, the others hold raw big-endian floats in UNCOMPRESSED_DATA.
+    heap = b""
+    rows = []
+    for t in range(4):
+        comp = payloads[t] if t == 2 else b""
+        raw = b"" if t == 2 else array[t].astype(">f4").tobytes()
+        rows.append(np.array([len(comp), len(heap), len(raw) // 4, len(heap) + len(comp)], dtype=">i4"))
+        heap += comp + raw
+    table = b"".join(r.tobytes() for r in rows)
+    data = table + heap
+    data += b"\0" * (-len(data) % BLOCK)
+    cards = []
+    for key, value, comment in encoded.cards:
+        if key == "NAXIS1":
+            value = 16
+        elif key == "PCOUNT":
+            value = len(heap)
+        elif key == "TFIELDS":
+            value = 2
+        cards.append((key, value, comment))
+        if key == "TFORM1":
+            cards += [("TTYPE2", "UNCOMPRESSED_DATA", ""), ("TFORM2", "1PE(10)", "")]
+    np.testing.assert_array_equal(_decode(EncodedHDU(cards, [], data)), array)
