@@ -40,6 +40,8 @@ from ._table import VLA_DTYPES, TableLayout, TileRows, build_table, pad_block
 
 #: Upper bound of raw (decoded) bytes handled by one chunk; bounds transient memory.
 _CHUNK_MAX = 1 << 20
+#: Compressed bytes up to which a decode fetches all its tiles with one request.
+_PREFETCH_MAX = 8 << 20
 #: Lower bound, so that small tiles are batched (amortizes thread and call overhead).
 _CHUNK_MIN = 64 << 10
 
@@ -440,6 +442,7 @@ class _Plan:
         self.grid = grid
         self.decoder = decoder
         self.position = {int(t): i for i, t in enumerate(rows.tiles)}
+        self.prefetched: dict[int, tuple[str, memoryview]] | None = None
         cols = rows.columns
         self.comp = cols.get("COMPRESSED_DATA")
         if self.comp is None:
@@ -468,7 +471,14 @@ class _Plan:
             return ("u", self.heap + int(self.unc[i][1]), int(self.unc[i][0]) * self.unc_dtype.itemsize)
         return ("c", self.heap, 0)
 
+    def prefetch(self, tiles: np.ndarray) -> None:
+        """Read the payloads of all ``tiles`` now, in one coalesced request."""
+        fetched = self.fetch(tiles)
+        self.prefetched = {int(t): item for t, item in zip(tiles, fetched, strict=True)}
+
     def fetch(self, chunk: np.ndarray) -> list[tuple[str, memoryview]]:
+        if self.prefetched is not None:
+            return [self.prefetched[int(t)] for t in chunk]
         index = np.fromiter((self.position[int(t)] for t in chunk), dtype=np.int64, count=len(chunk))
         counts = self.comp[index, 0]
         if (counts > 0).all():
@@ -670,6 +680,10 @@ def decode_image(
     blobs = reader.read_ranges(layout.row_ranges(tiles, data_offset))
     rows = layout.parse_rows(tiles, blobs)
     plan = _Plan(header, reader, data_offset, region, out, grid, layout, decoder, rows)
+    if int(rows.columns["COMPRESSED_DATA"][:, 0].sum()) <= _PREFETCH_MAX:
+        # Small reads (cut-outs): one request for every tile -- round trips dominate for
+        # remote files; large reads are fetched chunk by chunk to bound memory.
+        plan.prefetch(tiles)
     _run(plan.run, _chunks(grid, tiles, decoder.element.itemsize, threads), threads)
     return out
 
