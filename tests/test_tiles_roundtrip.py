@@ -332,16 +332,44 @@ def test_cfitsio_written_files_decode(tmp_path: Path, dtype: str, kwargs: dict) 
         np.testing.assert_array_equal(decode_image(header, reader, offset, region=region), expected[region])
 
 
-def test_unsupported_algorithm_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "dtype,kwargs",
+    [
+        ("i4", {"compress": "plio"}),
+        ("i2", {"compress": "plio"}),
+        ("u2", {"compress": "plio", "tile_dims": (4, 20)}),
+        ("i4", {"compress": "hcompress"}),
+        ("i2", {"compress": "hcompress", "tile_dims": (8, 10)}),
+        ("f4", {"compress": "hcompress", "qlevel": 4.0, "qmethod": "SUBTRACTIVE_DITHER_1", "dither_seed": 3}),
+    ],
+)
+def test_read_only_algorithms(tmp_path: Path, dtype: str, kwargs: dict) -> None:
+    """PLIO_1 and HCOMPRESS_1 tiles written by CFITSIO decode like fitsio reads them."""
     import fitsio
     from astropy.io import fits
 
-    path = tmp_path / "h.fits"
-    fitsio.write(str(path), _sample("i4", (16, 16)), compress="hcompress", clobber=True)
+    rng = np.random.default_rng(6)
+    if dtype == "f4":
+        array = rng.normal(100, 5, (16, 20)).astype(np.float32)
+    else:
+        array = rng.integers(0, 200, (16, 20)).astype(dtype)
+    path = tmp_path / "ro.fits"
+    fitsio.write(str(path), array, clobber=True, **kwargs)
+    expected = fitsio.read(str(path), ext=1)
     with fits.open(path, disable_image_compression=True) as raw:
         header, offset = raw[1].header.copy(), raw[1].fileinfo()["datLoc"]
-    with open_range_reader(path) as reader, pytest.raises(ValueError, match="HCOMPRESS_1"):
-        decode_image(header, reader, offset)
+    with open_range_reader(path) as reader:
+        got = decode_image(header, reader, offset)
+        np.testing.assert_array_equal(got, expected)
+        region = (slice(3, 13), slice(2, 19))
+        np.testing.assert_array_equal(decode_image(header, reader, offset, region=region), expected[region])
+
+
+def test_unsupported_algorithm_is_a_clear_error() -> None:
+    header = _header(encode_image(np.zeros((4, 4), "i4"), TileCompression("GZIP_1", None)))
+    header["ZCMPTYPE"] = "LZW_9"
+    with pytest.raises(ValueError, match="LZW_9"):
+        decode_image(header, open_range_reader(b"\0" * 2880), 0)
 
 
 def test_q_descriptors_decode(tmp_path: Path) -> None:

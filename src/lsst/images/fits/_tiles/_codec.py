@@ -38,7 +38,7 @@ from . import _gzip, _quantize, _rice
 
 _LITTLE = sys.byteorder == "little"
 GZIP_ALGORITHMS = ("GZIP_1", "GZIP_2")
-ALGORITHMS = ("GZIP_1", "GZIP_2", "RICE_1", "NOCOMPRESS")
+ALGORITHMS = ("GZIP_1", "GZIP_2", "RICE_1", "NOCOMPRESS", "PLIO_1", "HCOMPRESS_1")
 
 
 def disk_format(dtype: np.dtype) -> tuple[int, int | None, np.dtype]:
@@ -190,6 +190,8 @@ class TileDecoder:
         self.out_dtype = memory_dtype(self.zbitpix, self.bzero, self.bscale)
         params = zparams(header)
         self.blocksize = int(params.get("BLOCKSIZE", 32))
+        self.hscale = float(params.get("SCALE", 0) or 0)
+        self.hsmooth = int(params.get("SMOOTH", 0) or 0)
         self.bytepix = int(params.get("BYTEPIX", 4 if self.zbitpix < 0 else max(1, self.zbitpix // 8)))
         columns = {
             str(header.get(f"TTYPE{n}", "")).strip().upper() for n in range(1, int(header["TFIELDS"]) + 1)
@@ -204,7 +206,9 @@ class TileDecoder:
         self.zblank = None if zblank is None else int(zblank)
         self.disk = disk_dtype(self.zbitpix)
         # Element type inside COMPRESSED_DATA tiles.
-        if self.quantized or (self.zbitpix < 0 and self.algorithm == "RICE_1"):
+        if self.algorithm in ("PLIO_1", "HCOMPRESS_1"):
+            self.element = np.dtype("i8") if self.zbitpix == 64 else np.dtype("i4")
+        elif self.quantized or (self.zbitpix < 0 and self.algorithm == "RICE_1"):
             self.element = np.dtype(">i4")
         else:
             self.element = self.disk
@@ -214,10 +218,12 @@ class TileDecoder:
         """Tiles are plain (shuffled) gzip of ZBITPIX elements: the batched fast path applies."""
         return self.algorithm in GZIP_ALGORITHMS and not self.quantized
 
-    def integers(self, payload: Any, n: int) -> np.ndarray:
+    def integers(self, payload: Any, n: int, shape: tuple[int, int] | None = None) -> np.ndarray:
         """Decode the COMPRESSED_DATA payload of an ``n``-pixel tile into element values."""
         if self.algorithm == "RICE_1":
             return _rice.rice_decompress(payload, n, self.bytepix, self.blocksize)
+        if self.algorithm in ("PLIO_1", "HCOMPRESS_1"):
+            return self._read_only_codec(payload, n, shape or (1, n))
         size = self.element.itemsize
         raw = bytes(payload) if self.algorithm == "NOCOMPRESS" else _gzip.decompress(payload, n * size)
         if len(raw) != n * size:
@@ -226,6 +232,24 @@ class TileDecoder:
         if self.algorithm == "GZIP_2":
             flat = unshuffle(flat, size)
         return flat.view(self.element)
+
+    def _read_only_codec(self, payload: Any, n: int, shape: tuple[int, int]) -> np.ndarray:
+        """PLIO_1 / HCOMPRESS_1 tiles (written by CFITSIO/fpack), via astropy's compiled decoders.
+
+        These are only read: the library never writes them.
+        """
+        from astropy.io.fits.hdu.compressed import _compression
+
+        if self.algorithm == "PLIO_1":
+            # PLIO words are 16-bit integers (big-endian in the heap, native for the decoder).
+            words = np.frombuffer(payload, dtype=">i2").astype(np.int16)
+            raw = _compression.decompress_plio_1_c(words.tobytes(), n)
+            return np.frombuffer(raw, dtype=np.int32, count=n)
+        bytepix = 8 if self.zbitpix == 64 else 4
+        raw = _compression.decompress_hcompress_1_c(
+            bytes(payload), shape[1], shape[0], int(self.hscale), int(self.hsmooth), bytepix
+        )
+        return np.frombuffer(raw, dtype=np.int64 if bytepix == 8 else np.int32, count=n)
 
     def decode(
         self,
@@ -253,7 +277,7 @@ class TileDecoder:
             if raw.size != n:
                 raise ValueError(f"uncompressed tile has {raw.size} pixels, expected {n}")
             return from_disk(raw, self.out_dtype, self.bzero, self.bscale).reshape(shape)
-        ints = self.integers(payload, n)
+        ints = self.integers(payload, n, shape)
         if ints.size != n:
             raise ValueError(f"tile decodes to {ints.size} pixels, expected {n}")
         if self.zbitpix < 0:
@@ -271,6 +295,13 @@ class TileDecoder:
                 self.out_dtype,
                 blank,
             ).reshape(shape)
+        if self.algorithm == "PLIO_1" and _flip_needed(self.out_dtype):
+            # CFITSIO codes unsigned images in PLIO (which only takes non-negative values)
+            # as their physical values, without the BZERO offset.
+            return ints.astype(self.out_dtype).reshape(shape)
+        if ints.dtype.itemsize != self.disk.itemsize:
+            # Tiles coded with another element size (RICE BYTEPIX, PLIO/HCOMPRESS ints).
+            ints = ints.astype(self.disk.newbyteorder("="))
         return from_disk(ints, self.out_dtype, self.bzero, self.bscale).reshape(shape)
 
 
