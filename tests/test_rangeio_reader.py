@@ -247,3 +247,30 @@ def test_plain_image_region_reads(tmp_path: Path) -> None:
         part = decode_image(header, reader, offset, region=(slice(10, 20), slice(5, 8)))
         np.testing.assert_array_equal(part, array[10:20, 5:8])
         assert reader.bytes_read - before == 10 * 300 * 2
+
+
+def test_resource_reader_uses_ranged_open() -> None:
+    """Non-local, non-HTTP resources (S3, ...) are read through their seekable ``open``."""
+    import io
+
+    from lsst.images.fits._io import ResourceRangeReader
+
+    class FakeResource:
+        opened = 0
+
+        def size(self) -> int:
+            return len(DATA)
+
+        def open(self, mode: str) -> io.BytesIO:
+            FakeResource.opened += 1
+            return io.BytesIO(DATA)
+
+        def __str__(self) -> str:
+            return "s3://bucket/data.bin"
+
+    reader = ResourceRangeReader(FakeResource())
+    assert reader.name == "s3://bucket/data.bin"
+    _check_reader(reader)
+    assert FakeResource.opened == 3
+    with pytest.raises(TruncatedFileError, match="s3://bucket/data.bin"):
+        reader.read_ranges([(len(DATA), 1)])
