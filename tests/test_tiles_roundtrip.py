@@ -477,3 +477,14 @@ def test_uncompressed_data_column() -> None:
         if key == "TFORM1":
             cards += [("TTYPE2", "UNCOMPRESSED_DATA", ""), ("TFORM2", "1PE(10)", "")]
     np.testing.assert_array_equal(_decode(EncodedHDU(cards, [], data)), array)
+
+
+def test_region_validation() -> None:
+    encoded = encode_image(np.zeros((10, 12), "f4"), TileCompression("GZIP_2", None))
+    np.testing.assert_array_equal(_decode(encoded, region=(slice(None), slice(3, 3))), np.zeros((10, 0)))
+    with pytest.raises(IndexError, match="not inside"):
+        _decode(encoded, region=(slice(0, 11), slice(0, 12)))
+    with pytest.raises(IndexError):
+        _decode(encoded, region=(slice(-1, 5), slice(0, 12)))
+    with pytest.raises(ValueError, match="step"):
+        _decode(encoded, region=(slice(0, 10, 2), slice(0, 12)))

@@ -72,8 +72,11 @@ def normalize_region(region: tuple[slice, slice] | None, shape: tuple[int, int])
     for s, n in zip(region, shape, strict=True):
         if not isinstance(s, slice):
             raise TypeError(f"region entries must be slices, not {s!r}")
-        start, stop, step = s.indices(n)
-        if step != 1:
+        if s.step not in (None, 1):
             raise ValueError(f"region slices must have step 1, not {s!r}")
-        out.append(slice(start, max(start, stop)))
+        start = 0 if s.start is None else int(s.start)
+        stop = n if s.stop is None else int(s.stop)
+        if not 0 <= start <= stop <= n:
+            raise IndexError(f"region {region!r} is not inside the image of shape {shape}")
+        out.append(slice(start, stop))
     return (out[0], out[1])
