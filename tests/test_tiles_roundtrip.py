@@ -488,3 +488,13 @@ def test_region_validation() -> None:
         _decode(encoded, region=(slice(-1, 5), slice(0, 12)))
     with pytest.raises(ValueError, match="step"):
         _decode(encoded, region=(slice(0, 10, 2), slice(0, 12)))
+
+
+def test_read_raw_tiles_copies_data_verbatim() -> None:
+    from lsst.images.fits._tiles import read_raw_tiles
+
+    array = _lossy_input("f4", 2)
+    encoded = encode_image(array, TileCompression("RICE_1", None, "SUBTRACTIVE_DITHER_2", 16.0, 5))
+    cards, data = read_raw_tiles(_header(encoded), open_range_reader(bytes(encoded.data)), 0)
+    assert data == bytes(encoded.data)
+    assert [c[0] for c in cards] == [c[0] for c in encoded.cards[: len(cards)]]

@@ -24,7 +24,6 @@ import numpy as np
 
 from . import _gzip, _quantize, _rice
 from ._codec import (
-    ALGORITHMS,
     TileDecoder,
     disk_dtype,
     disk_format,
@@ -705,7 +704,3 @@ def read_raw_tiles(
         cards.append((f"TTYPE{n}", header[f"TTYPE{n}"], ""))
         cards.append((f"TFORM{n}", header[f"TFORM{n}"], ""))
     return cards, pad_block(data)
-
-
-# Keep the tuple of known algorithms importable for callers that validate options.
-KNOWN_ALGORITHMS = ALGORITHMS
