@@ -217,8 +217,6 @@ def test_truncated_heap_names_the_file(tmp_path: Path) -> None:
 
 
 def test_corrupted_tile_is_an_error(tmp_path: Path) -> None:
-    import zlib
-
     rng = np.random.default_rng(3)
     array = rng.normal(0, 10, (50, 60)).astype(np.float32)
     path = tmp_path / "bad.fits"
@@ -227,7 +225,7 @@ def test_corrupted_tile_is_an_error(tmp_path: Path) -> None:
     heap = offset + TableLayout(header).heap_offset
     data[heap + 20 : heap + 40] = b"\xff" * 20
     path.write_bytes(bytes(data))
-    with open_range_reader(path) as reader, pytest.raises((zlib.error, ValueError)):
+    with open_range_reader(path) as reader, pytest.raises(ValueError, match="corrupt|inflates"):
         decode_image(header, reader, offset)
 
 

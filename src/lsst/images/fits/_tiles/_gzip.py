@@ -52,9 +52,8 @@ def compress(data: Any, level: int = DEFAULT_LEVEL) -> bytes:
 def decompress(data: Any, size: int | None = None) -> bytes:
     """Inflate one tile (``size``: expected output length, a speed hint).
 
-    Gzip framing is tried first (fast path); zlib streams, concatenated members and
-    other variants fall back to zlib's auto-detection, which raises `zlib.error` on
-    genuinely corrupt data.
+    Gzip framing is tried first (fast path); zlib streams and other variants fall back
+    to zlib's auto-detection.  Corrupt data raises `ValueError`.
     """
     bufsize = size if size else 16384
     if _igzip is not None:
@@ -65,7 +64,10 @@ def decompress(data: Any, size: int | None = None) -> bytes:
     try:
         return zlib.decompress(data, _GZIP_WBITS, bufsize)
     except zlib.error:
-        return zlib.decompress(data, _AUTO_WBITS, bufsize)
+        try:
+            return zlib.decompress(data, _AUTO_WBITS, bufsize)
+        except zlib.error as err:
+            raise ValueError(f"corrupt gzip tile ({err})") from None
 
 
 # ----------------------------------------------------------------------------- noisy planes
