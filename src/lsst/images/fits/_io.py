@@ -116,7 +116,9 @@ class _BaseReader:
         """Like `read_ranges`, but pieces of a merged read are zero-copy memoryviews."""
         ranges = [(int(o), int(n)) for o, n in ranges]
         for offset, length in ranges:
-            if offset < 0 or length < 0 or offset + length > self.size:
+            if offset < 0 or length < 0:
+                raise ValueError(f"{self.name}: invalid byte range (offset {offset}, length {length})")
+            if offset + length > self.size:
                 raise TruncatedFileError(
                     f"{self.name}: byte range [{offset}, {offset + length}) lies beyond the end of the "
                     f"file ({self.size} bytes); the file is truncated or corrupted"
@@ -207,6 +209,7 @@ class HttpRangeReader(_BaseReader):
         super().__init__(url, self._probe_size() if size is None else size)
 
     def _probe_size(self) -> int:
+        """Learn the file size: HEAD first, then a one-byte ranged GET for servers without HEAD."""
         import urllib.error
         import urllib.request
 
@@ -214,13 +217,28 @@ class HttpRangeReader(_BaseReader):
             request = urllib.request.Request(self._url, method="HEAD")
             with urllib.request.urlopen(request) as response:
                 length = response.headers.get("Content-Length")
+            if length is not None:
+                return int(length)
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                raise FileNotFoundError(f"{self._url}: not found (HTTP 404)") from err
+            if err.code not in (403, 405, 501):
+                raise OSError(f"{self._url}: HTTP error {err.code}") from err
+        try:
+            request = urllib.request.Request(self._url, headers={"Range": "bytes=0-0"})
+            with urllib.request.urlopen(request) as response:
+                content_range = response.headers.get("Content-Range", "")
+                if response.status == 206 and "/" in content_range:
+                    total = content_range.rsplit("/", 1)[1].strip()
+                    if total.isdigit():
+                        return int(total)
+                # The server ignored the Range header and sent the whole file.
+                length = response.headers.get("Content-Length")
+                return int(length) if length is not None else len(response.read())
         except urllib.error.HTTPError as err:
             if err.code == 404:
                 raise FileNotFoundError(f"{self._url}: not found (HTTP 404)") from err
             raise OSError(f"{self._url}: HTTP error {err.code}") from err
-        if length is None:
-            raise OSError(f"{self._url}: server did not report the file size")
-        return int(length)
 
     def _read_block(self, offset: int, length: int) -> bytes:
         import urllib.request

@@ -1,4 +1,4 @@
-"""The tile engine decodes every image HDU of the reference fixtures like astropy does.
+"""Region decodes of every fixture HDU through the tile engine and range reader, against astropy.
 
 For each FITS file of the 2100, 4300 and legacy fixture folders, every 2-D image HDU
 (tile-compressed BINTABLE or plain IMAGE) is decoded by our engine in full and in
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES
-from lsst.images.fits._codec import decode_image
-from lsst.images.fits._rangeio import open_range_reader
+from lsst.images.fits._tiles import decode_image
+from lsst.images.fits._io import open_range_reader
 
 FOLDERS = ("lsst-images-2100", "lsst-images-4300", "legacy")
 

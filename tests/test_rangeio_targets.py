@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lsst.images.fits._rangeio import RangeReader, TruncatedFileError, open_range_reader
+from lsst.images.fits._io import RangeReader, TruncatedFileError, open_range_reader
 
 _PAYLOAD = bytes(range(256)) * 400  # 102 400 bytes
 
@@ -55,16 +55,6 @@ def test_resource_path_local(data_file: Path) -> None:
 def test_existing_reader_is_returned_unchanged(data_file: Path) -> None:
     with open_range_reader(data_file) as reader:
         assert open_range_reader(reader) is reader
-
-
-def test_coalescing_merges_nearby_ranges(data_file: Path) -> None:
-    with open_range_reader(data_file) as reader:
-        reader.coalesce_gap = 100
-        got = reader.read_ranges([(1000, 10), (1050, 10), (1200, 10), (50000, 10)])
-        assert got == [_PAYLOAD[1000:1010], _PAYLOAD[1050:1060], _PAYLOAD[1200:1210], _PAYLOAD[50000:50010]]
-        # (1000..1060) merged, 1200 is 140 bytes further (> gap), 50000 is far away.
-        assert reader.request_count == 3
-        assert reader.bytes_read == 60 + 10 + 10
 
 
 def test_past_end_names_the_file(data_file: Path) -> None:
