@@ -68,21 +68,6 @@ def make_masked_image(image: np.ndarray, mask: np.ndarray, variance: np.ndarray)
     return li.MaskedImage(li.Image(image, unit=u.nJy), mask=m, variance=li.Image(variance, unit=u.nJy**2))
 
 
-@contextlib.contextmanager
-def builtin_engine():
-    """Temporarily route the archive through its built-in codec."""
-    from lsst.images.fits import _engine
-
-    saved = (_engine.encode_image, _engine.decode_image, _engine.open_range_reader)
-    _engine.encode_image = _engine.builtin_encode_image
-    _engine.decode_image = _engine.builtin_decode_image
-    _engine.open_range_reader = _engine.builtin_open_range_reader
-    try:
-        yield
-    finally:
-        _engine.encode_image, _engine.decode_image, _engine.open_range_reader = saved
-
-
 def best(fn, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -140,13 +125,9 @@ def hwm():
             return int(line.split()[1]) * 1024
     return 0
 
-if which == "builtin":
-    from lsst.images.fits import _engine
-    _engine.encode_image, _engine.decode_image = _engine.builtin_encode_image, _engine.builtin_decode_image
-    _engine.open_range_reader = _engine.builtin_open_range_reader
 rss0 = hwm()
 tracemalloc.start()
-if which in ("ours", "builtin"):
+if which == "ours":
     mi = fits.read(li.MaskedImage, path).deserialized
     arrays = [mi.image.array, mi.mask.array, mi.variance.array]
 else:
@@ -215,18 +196,6 @@ def main(argv: list[str] | None = None) -> int:
         sizes = (os.path.getsize(ours_path), os.path.getsize(theirs_path))
         mem_ours = memory_probe("ours", ours_path)
         mem_astropy = memory_probe("astropy", ours_path)
-        # The archive's compact built-in codec (used when the tile engine is unavailable).
-        with builtin_engine():
-            builtin_path = os.path.join(tmp, "builtin.fits")
-            t_b_w, _ = best(lambda: fits.write(mi, builtin_path), args.repeat)
-            t_b_r, got_b = best(lambda: fits.read(li.MaskedImage, builtin_path).deserialized, args.repeat)
-            t_b_c, _ = best(
-                lambda: fits.read(li.MaskedImage, builtin_path, bbox=box).deserialized, args.repeat
-            )
-            assert np.array_equal(got_b.image.array, image) and np.array_equal(
-                got_b.mask.array, got.mask.array
-            )
-        mem_builtin = memory_probe("builtin", ours_path)
     t_import = import_time()
 
     rows = [
@@ -251,18 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         mark = "ok" if ratio >= target else "MISSED"
         lines.append(f"| {name} | {ours:.3f} s | {theirs:.3f} s | {ratio:.1f}x | >= {target:.0f}x ({mark}) |")
     lines += [
-        "",
-        "Same workload with the archive's built-in fallback codec (`lsst.images.fits._engine.builtin_*`):",
-        "",
-        "| operation | built-in codec | astropy.io.fits | speed-up |",
-        "|---|---|---|---|",
     ]
-    for name, ours, theirs in (
-        ("write", t_b_w, t_astropy_w),
-        ("full read", t_b_r, t_astropy_r),
-        ("200x200 cut-out", t_b_c, t_astropy_c),
-    ):
-        lines.append(f"| {name} | {ours:.3f} s | {theirs:.3f} s | {theirs / ours:.1f}x |")
     decoded = mem_ours["decoded"]
     lines += [
         "",
@@ -276,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, mem in (
         ("lsst.images", mem_ours),
-        ("lsst.images, built-in codec", mem_builtin),
         ("astropy.io.fits", mem_astropy),
     ):
         lines.append(
