@@ -21,7 +21,6 @@ Run: ``python benchmarks/bench_fits.py [--size 4096] [--repeat 3]``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
