@@ -141,3 +141,21 @@ def test_round_trip_many_planes_signed_and_unsigned():
     empty = Mask(schema=MaskSchema([None]), shape=(2, 2))
     ((chunk, array),) = empty._to_storage_arrays()
     assert len(chunk) == 0 and not array.any()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int32, np.uint64])
+def test_packed_bits_are_the_named_planes(dtype):
+    """Bit k of each stored int32 is the k-th named plane (byte-aligned lanes and generic shifts)."""
+    rng = np.random.default_rng(11)
+    planes = [MaskPlane(f"P{i}", "") for i in range(40)]
+    mask = Mask(schema=MaskSchema(planes, dtype=dtype), shape=(9, 13))
+    truth = {name: rng.random((9, 13)) < 0.4 for name in mask.schema.names}
+    for name, values in truth.items():
+        mask.set(name, values)
+    for chunk, packed in mask._to_storage_arrays():
+        for k, plane in enumerate(chunk):
+            np.testing.assert_array_equal((packed >> k) & 1 == 1, truth[plane.name], err_msg=plane.name)
+        rebuilt = Mask(schema=mask.schema, bbox=mask.bbox)
+        rebuilt._set_from_storage_array(chunk, packed)
+        for plane in chunk:
+            np.testing.assert_array_equal(rebuilt.get(plane.name), truth[plane.name])

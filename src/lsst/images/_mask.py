@@ -15,6 +15,7 @@ __all__ = ("Mask", "MaskPlane", "MaskPlaneBit", "MaskSchema", "MaskSerialization
 
 import dataclasses
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
@@ -402,6 +403,10 @@ class Mask(ArrayImage):
         for chunk in self._schema.split(np.int32):
             packed = np.zeros(tuple(self._bbox.shape), dtype=np.int32)
             for index, delta, element_mask in self._bit_groups(chunk):
+                lane = self._packed_lanes(packed, delta)
+                if lane is not None:
+                    lane |= self._array[:, :, index] & element_mask
+                    continue
                 for rows in _row_blocks(packed.shape):
                     moved = (self._array[rows, :, index] & element_mask).astype(np.uint64)
                     moved = moved >> np.uint64(delta) if delta >= 0 else moved << np.uint64(-delta)
@@ -413,11 +418,38 @@ class Mask(ArrayImage):
         """OR the planes stored in one packed 2-d array (see `_to_storage_arrays`) into this mask."""
         dtype = self._schema.dtype
         for index, delta, element_mask in self._bit_groups(chunk):
+            lane = self._packed_lanes(packed, delta)
+            if lane is not None:
+                self._array[:, :, index] |= lane & element_mask
+                continue
             packed_mask = np.uint64(element_mask >> delta if delta >= 0 else element_mask << -delta)
             for rows in _row_blocks(packed.shape):
                 moved = packed[rows].astype(np.uint64) & packed_mask
                 moved = moved << np.uint64(delta) if delta >= 0 else moved >> np.uint64(-delta)
                 self._array[rows, :, index] |= moved.astype(dtype)
+
+    def _packed_lanes(self, packed: np.ndarray, delta: int) -> np.ndarray | None:
+        """A view of the lane of ``packed`` that a byte-aligned bit group maps onto, if any.
+
+        When a group's shift is a whole number of mask elements (``-delta`` a multiple
+        of the element width, as for every plane of a mask whose planes fill elements in
+        order), its bits are exactly one lane of the little-endian ``int32`` storage
+        word, so they move with one strided copy instead of widening, shifting and
+        narrowing the whole array.  Returns None when no such lane exists.
+        """
+        dtype = self._schema.dtype
+        width = 8 * dtype.itemsize
+        if (
+            sys.byteorder != "little"
+            or packed.dtype != np.int32
+            or not packed.flags.c_contiguous
+            or delta > 0
+            or (-delta) % width
+            or (-delta) // 8 + dtype.itemsize > 4
+        ):
+            return None
+        lanes = packed.view(dtype).reshape(packed.shape[0], packed.shape[1], 4 // dtype.itemsize)
+        return lanes[:, :, (-delta) // width]
 
     def _bit_groups(self, chunk: MaskSchema) -> list[tuple[int, int, int]]:
         """Group the planes of a storage chunk that move together between layouts.
