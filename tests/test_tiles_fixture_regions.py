@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from conftest import FIXTURES
-from lsst.images.fits._tiles import decode_image
 from lsst.images.fits._io import open_range_reader
+from lsst.images.fits._tiles import decode_image
 
 FOLDERS = ("lsst-images-2100", "lsst-images-4300", "legacy")
 

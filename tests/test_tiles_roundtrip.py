@@ -498,3 +498,37 @@ def test_read_raw_tiles_copies_data_verbatim() -> None:
     cards, data = read_raw_tiles(_header(encoded), open_range_reader(bytes(encoded.data)), 0)
     assert data == bytes(encoded.data)
     assert [c[0] for c in cards] == [c[0] for c in encoded.cards[: len(cards)]]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "compression"),
+    [
+        ("f4", TileCompression("GZIP_2")),
+        ("i4", TileCompression("GZIP_2", tile_shape=(3, 50))),
+        ("u2", TileCompression("GZIP_1", tile_shape=(4, 17))),
+        ("f4", TileCompression("RICE_1", dither="SUBTRACTIVE_DITHER_1", level=4.0, seed=7)),
+        ("i2", None),
+    ],
+)
+@pytest.mark.parametrize("region", [None, (slice(5, 171), slice(0, 400)), (slice(10, 11), slice(3, 40))])
+def test_sink_receives_the_region_in_disjoint_bands(dtype, compression, region) -> None:
+    """Streaming to a sink covers the region exactly once and equals the returned array."""
+    array = _sample(dtype, (183, 400), seed=4)
+    encoded = encode_image(array, compression, threads=2)
+    expected = _decode(encoded, region=region)
+    got = np.zeros_like(expected)
+    seen = np.zeros(expected.shape[0], dtype=int)
+    calls: list[tuple[int, int]] = []
+
+    def sink(start: int, stop: int, block: np.ndarray) -> None:
+        assert block.shape == (stop - start, expected.shape[1]) and block.dtype == expected.dtype
+        got[start:stop] = block
+        seen[start:stop] += 1
+        calls.append((start, stop))
+
+    assert _decode(encoded, region=region, sink=sink, threads=2) is None
+    assert (seen == 1).all()
+    np.testing.assert_array_equal(got, expected)
+    if compression is not None and compression.tile_shape is None and region is None:
+        # Whole-row tiles are streamed in several bands, never as one full-size array.
+        assert len(calls) > 1

@@ -5,6 +5,8 @@ parts (the FITS container, legacy reading, plotting) are imported lazily.
 """
 
 # Each section below is owned by one part of the package; keep one import block per module.
+# The order is deliberate (later modules import earlier ones), so import sorting is off here.
+# ruff: noqa: I001
 
 # --- geometry and utilities -------------------------------------------------
 from ._geom import *  # noqa: F403

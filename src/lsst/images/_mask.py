@@ -414,19 +414,24 @@ class Mask(ArrayImage):
             result.append((chunk, packed))
         return result
 
-    def _set_from_storage_array(self, chunk: MaskSchema, packed: np.ndarray) -> None:
-        """OR the planes stored in one packed 2-d array (see `_to_storage_arrays`) into this mask."""
+    def _set_from_storage_array(self, chunk: MaskSchema, packed: np.ndarray, row_start: int = 0) -> None:
+        """OR the planes stored in one packed 2-d array (see `_to_storage_arrays`) into this mask.
+
+        ``packed`` may be a band of rows only, starting at row ``row_start`` of this mask,
+        so that a mask can be filled band by band as its storage is decoded.
+        """
         dtype = self._schema.dtype
+        target = self._array[row_start : row_start + packed.shape[0]]
         for index, delta, element_mask in self._bit_groups(chunk):
             lane = self._packed_lanes(packed, delta)
             if lane is not None:
-                self._array[:, :, index] |= lane & element_mask
+                target[:, :, index] |= lane & element_mask
                 continue
             packed_mask = np.uint64(element_mask >> delta if delta >= 0 else element_mask << -delta)
             for rows in _row_blocks(packed.shape):
                 moved = packed[rows].astype(np.uint64) & packed_mask
                 moved = moved << np.uint64(delta) if delta >= 0 else moved >> np.uint64(-delta)
-                self._array[rows, :, index] |= moved.astype(dtype)
+                target[rows, :, index] |= moved.astype(dtype)
 
     def _packed_lanes(self, packed: np.ndarray, delta: int) -> np.ndarray | None:
         """A view of the lane of ``packed`` that a byte-aligned bit group maps onto, if any.
@@ -728,8 +733,15 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
                 chunk.strip_header(header)
                 strip_header(header)
 
-            packed = archive.get_array(reference, slices=slices, strip_header=_make_header_stripper(strip))
-            mask._set_from_storage_array(chunk, _apply_slices_if_needed(packed, full, bbox, slices))
+            def unpack(start: int, stop: int, packed: np.ndarray, chunk: MaskSchema = chunk) -> None:
+                if (start, stop) == (0, full.shape[0]):
+                    # An archive that returned the full array despite a subset request.
+                    packed = _apply_slices_if_needed(packed, full, bbox, slices)
+                mask._set_from_storage_array(chunk, packed, start)
+
+            archive.get_array_rows(
+                reference, unpack, slices=slices, strip_header=_make_header_stripper(strip)
+            )
         return mask
 
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:

@@ -406,11 +406,37 @@ class FitsInputArchive(InputArchive[PointerModel]):
         strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
     ) -> np.ndarray:
         """Decode the referenced array (only the tiles ``slices`` touch) or return inline data."""
-        from ._engine import decode_image
-
         if isinstance(model, InlineArrayModel):
             array = np.asarray(model.data, dtype=model.datatype.to_numpy())
             return array if slices is ... else array[slices]
+        array = self._decode(model, slices, strip_header, None)
+        assert array is not None
+        return array
+
+    def get_array_rows(
+        self,
+        model: ArrayReferenceModel | InlineArrayModel,
+        consume: Callable[[int, int, np.ndarray], None],
+        *,
+        slices: tuple[slice, ...] | EllipsisType = ...,
+        strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> None:
+        """Decode the referenced array band by band (whole-row tiles), in parallel threads."""
+        if isinstance(model, InlineArrayModel) or len(model.shape) != 2:
+            super().get_array_rows(model, consume, slices=slices, strip_header=strip_header)
+            return
+        self._decode(model, slices, strip_header, consume)
+
+    def _decode(
+        self,
+        model: ArrayReferenceModel,
+        slices: tuple[slice, ...] | EllipsisType,
+        strip_header: Callable[[astropy.io.fits.Header], None],
+        consume: Callable[[int, int, np.ndarray], None] | None,
+    ) -> np.ndarray | None:
+        """Decode the HDU ``model`` refers to: returned, or streamed to ``consume``."""
+        from ._engine import decode_image
+
         source = model.source
         if not isinstance(source, str):
             raise self._error(f"array source {source!r} is not a 'fits:' reference")
@@ -419,18 +445,30 @@ class FitsInputArchive(InputArchive[PointerModel]):
         header = self.get_header(key)
         shape = tuple(int(s) for s in model.shape)
         region = _check_region(slices, shape)
+        stored = _stored_shape(header)
+        if len(shape) == 2 and stored is not None and stored != shape:
+            raise self._error(f"HDU {key.name!r} has shape {stored}, but the tree says {shape}")
+        want = np.dtype(model.datatype.to_numpy()).newbyteorder("=")
+        sink = None
+        if consume is not None:
+
+            def sink(start: int, stop: int, block: np.ndarray) -> None:
+                consume(start, stop, block if block.dtype == want else block.astype(want))
+
         try:
-            array = decode_image(header, self._reader, entry.dataddr, region=region, threads=self._threads)
+            array = decode_image(
+                header, self._reader, entry.dataddr, region=region, threads=self._threads, sink=sink
+            )
         except InvalidFitsArchiveError:
             raise
         except Exception as err:
             raise self._error(f"cannot decode HDU {key.name!r}: {type(err).__name__}: {err}") from err
-        expected = shape if region is None else tuple(s.stop - s.start for s in region)
-        if tuple(array.shape) != expected:
-            raise self._error(f"HDU {key.name!r} has shape {array.shape}, but the tree says {expected}")
-        want = np.dtype(model.datatype.to_numpy())
-        if array.dtype != want:
-            array = array.astype(want.newbyteorder("="), copy=False)
+        if array is not None:
+            expected = shape if region is None else tuple(s.stop - s.start for s in region)
+            if tuple(array.shape) != expected:
+                raise self._error(f"HDU {key.name!r} has shape {array.shape}, but the tree says {expected}")
+            if array.dtype != want:
+                array = array.astype(want, copy=False)
         self._record_opaque(key, header, strip_header)
         return array
 
@@ -520,6 +558,18 @@ class FitsInputArchive(InputArchive[PointerModel]):
         headers = {ExtensionKey(): primary}
         headers.update(self._opaque.headers)
         return FitsOpaqueMetadata(headers, dict(self._opaque.precompressed))
+
+
+def _stored_shape(header: astropy.io.fits.Header) -> tuple[int, int] | None:
+    """``(height, width)`` of a 2-d image HDU from its header (None if it is not 2-d)."""
+    prefix = "ZNAXIS" if header.get("ZIMAGE", False) else "NAXIS"
+    try:
+        naxis = int(header.get(prefix, 0))
+        if naxis != 2:
+            return None
+        return (int(header[f"{prefix}2"]), int(header[f"{prefix}1"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _check_region(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from types import EllipsisType
 from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
+from ._errors import ArchiveReadError
 from ._models import ArrayReferenceModel, ButlerInfo, InlineArrayModel, MetadataValue
 from ._tables import TableModel
 
@@ -255,6 +256,29 @@ class InputArchive(ABC, Generic[P]):
         FITS header before the rest is kept as opaque metadata.
         """
         raise NotImplementedError()
+
+    def get_array_rows(
+        self,
+        model: ArrayReferenceModel | InlineArrayModel,
+        consume: Callable[[int, int, np.ndarray], None],
+        *,
+        slices: tuple[slice, ...] | EllipsisType = ...,
+        strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> None:
+        """Load a 2-d array like `get_array`, handing it over in bands of rows.
+
+        ``consume(row_start, row_stop, block)`` receives rows ``row_start:row_stop``
+        of the requested (sliced) array.  Archives that decode piecewise call it many
+        times, possibly from worker threads and in any order, for disjoint bands; a
+        caller that converts the pixels into another layout (packed mask planes into a
+        3-d mask) then never needs the whole stored array in memory.  This default
+        loads everything and calls ``consume`` once.
+        """
+        array = self.get_array(model, slices=slices, strip_header=strip_header)
+        if array.ndim != 2:
+            raise ArchiveReadError(f"expected a 2-d array, got shape {array.shape}")
+        if array.shape[0] > 0:
+            consume(0, array.shape[0], array)
 
     @abstractmethod
     def get_structured_array(

@@ -419,28 +419,40 @@ def _decode_plain(
     return out
 
 
+#: ``sink(row_start, row_stop, block)``: receives decoded rows of a region, in worker threads.
+RowSink = Callable[[int, int, np.ndarray], None]
+
+
 class _Plan:
-    """Everything a chunk needs to fetch and decode its tiles."""
+    """Everything a chunk needs to fetch and decode its tiles.
+
+    Decoded pixels go to a *destination*: an array whose row 0 is image row ``origin``
+    and whose columns are those of the region.  Normally that is the whole output
+    array; when rows are streamed to a sink it is a small per-chunk block.
+    """
 
     def __init__(
         self,
-        header: Mapping[str, Any],
         reader: Any,
         data_offset: int,
         region: tuple[slice, slice],
-        out: np.ndarray,
+        out: np.ndarray | None,
         grid: TileGrid,
         layout: TableLayout,
         decoder: TileDecoder,
         rows: TileRows,
+        sink: RowSink | None = None,
     ) -> None:
         self.reader = reader
         self.heap = data_offset + layout.heap_offset
         self.region = region
         self.out = out
+        self.sink = sink
         self.grid = grid
         self.decoder = decoder
-        self.position = {int(t): i for i, t in enumerate(rows.tiles)}
+        self.first_tile = int(rows.tiles[0])
+        self.contiguous = bool(len(rows.tiles) == rows.tiles[-1] - rows.tiles[0] + 1)
+        self.position = None if self.contiguous else {int(t): i for i, t in enumerate(rows.tiles)}
         self.prefetched: dict[int, tuple[str, memoryview]] | None = None
         cols = rows.columns
         self.comp = cols.get("COMPRESSED_DATA")
@@ -458,8 +470,17 @@ class _Plan:
         self.zzero = cols.get("ZZERO")
         self.zblank = cols.get("ZBLANK")
 
+    def _row(self, t: int) -> int:
+        """Row of tile ``t`` in the parsed table columns."""
+        return t - self.first_tile if self.position is None else self.position[t]
+
+    def _rows_of(self, chunk: np.ndarray) -> np.ndarray:
+        if self.position is None:
+            return chunk - self.first_tile
+        return np.fromiter((self.position[int(t)] for t in chunk), dtype=np.int64, count=len(chunk))
+
     def _payload_range(self, t: int) -> tuple[str, int, int]:
-        i = self.position[t]
+        i = self._row(t)
         count, offset = self.comp[i]
         if count > 0:
             return ("c", self.heap + int(offset), int(count) * self.comp_dtype.itemsize)
@@ -478,13 +499,23 @@ class _Plan:
     def fetch(self, chunk: np.ndarray) -> list[tuple[str, memoryview]]:
         if self.prefetched is not None:
             return [self.prefetched[int(t)] for t in chunk]
-        index = np.fromiter((self.position[int(t)] for t in chunk), dtype=np.int64, count=len(chunk))
+        index = self._rows_of(chunk)
         counts = self.comp[index, 0]
         if (counts > 0).all():
             # Common case, vectorized: every tile has COMPRESSED_DATA.
-            offsets = (self.heap + self.comp[index, 1]).tolist()
-            lengths = (counts * self.comp_dtype.itemsize).tolist()
-            kinds_ranges = [("c", o, n) for o, n in zip(offsets, lengths, strict=True)]
+            offsets = self.heap + self.comp[index, 1]
+            lengths = counts * self.comp_dtype.itemsize
+            lo = int(offsets.min())
+            span = int((offsets + lengths).max()) - lo
+            if span <= int(lengths.sum()) + (int(lengths.sum()) >> 2):
+                # The tiles are (nearly) adjacent in the heap, as writers lay them out:
+                # one read, and every payload is a zero-copy view of it.
+                (block,) = self.reader.read_views([(lo, span)])
+                view = memoryview(block)
+                starts = (offsets - lo).tolist()
+                stops = (offsets - lo + lengths).tolist()
+                return [("c", view[a:b]) for a, b in zip(starts, stops, strict=True)]
+            kinds_ranges = [("c", o, n) for o, n in zip(offsets.tolist(), lengths.tolist(), strict=True)]
         else:
             kinds_ranges = [self._payload_range(int(t)) for t in chunk]
         wanted = [(o, n) for _, o, n in kinds_ranges]
@@ -493,9 +524,23 @@ class _Plan:
         return [(k, memoryview(b)) for (k, _, _), b in zip(kinds_ranges, blobs, strict=True)]
 
     def run(self, chunk: np.ndarray) -> None:
+        if self.sink is None:
+            assert self.out is not None
+            self._decode(chunk, self.out, self.region[0].start)
+            return
+        # Streaming: decode the chunk's rows (a band of whole-row tiles) into a small
+        # block, then hand it over; the full image is never held in memory.
+        ys, xs = self.region
+        y0 = max(self.grid.bounds(int(chunk[0]))[0], ys.start)
+        y1 = min(self.grid.bounds(int(chunk[-1]))[1], ys.stop)
+        block = np.empty((y1 - y0, xs.stop - xs.start), dtype=self.decoder.out_dtype)
+        self._decode(chunk, block, y0)
+        self.sink(y0 - ys.start, y1 - ys.start, block)
+
+    def _decode(self, chunk: np.ndarray, dest: np.ndarray, origin: int) -> None:
         payloads = self.fetch(chunk)
         if self.decoder.lossless_gzip and self.grid.full_width and all(k == "c" for k, _ in payloads):
-            self._rows_fast(chunk, [p for _, p in payloads])
+            self._rows_fast(chunk, [p for _, p in payloads], dest, origin)
             return
         d = self.decoder
         if d.quantized and self.grid.full_width and self.zblank is None and self.zscale is not None:
@@ -504,19 +549,21 @@ class _Plan:
             batch = [j for j, (kind, _) in enumerate(payloads) if kind == "c"]
             sizes = {self.grid.tile_size(int(chunk[j])) for j in batch}
             if len(batch) > 1 and len(sizes) == 1:
-                self._quantized_rows(chunk[batch], [payloads[j][1] for j in batch], sizes.pop())
+                self._quantized_rows(chunk[batch], [payloads[j][1] for j in batch], sizes.pop(), dest, origin)
                 for j, (kind, payload) in enumerate(payloads):
                     if kind != "c":
-                        self._one(int(chunk[j]), kind, payload)
+                        self._one(int(chunk[j]), kind, payload, dest, origin)
                 return
         for t, (kind, payload) in zip(chunk, payloads, strict=True):
-            self._one(int(t), kind, payload)
+            self._one(int(t), kind, payload, dest, origin)
 
-    def _quantized_rows(self, tiles: np.ndarray, payloads: list[memoryview], n: int) -> None:
+    def _quantized_rows(
+        self, tiles: np.ndarray, payloads: list[memoryview], n: int, dest: np.ndarray, origin: int
+    ) -> None:
         d = self.decoder
         assert self.zscale is not None and self.zzero is not None
         ints = np.stack([d.integers(p, n) for p in payloads])
-        index = [self.position[int(t)] for t in tiles]
+        index = self._rows_of(tiles)
         values = _quantize.dequantize_rows(
             ints,
             self.zscale[index].astype(np.float64),
@@ -529,10 +576,10 @@ class _Plan:
         w = self.grid.shape[1]
         for j, t in enumerate(tiles):
             y0, y1, _, _ = self.grid.bounds(int(t))
-            self._place(values[j].reshape(y1 - y0, w), y0, y1, 0, w)
+            self._place(values[j].reshape(y1 - y0, w), y0, y1, 0, w, dest, origin)
 
-    def _one(self, t: int, kind: str, payload: memoryview) -> None:
-        i = self.position[t]
+    def _one(self, t: int, kind: str, payload: memoryview, dest: np.ndarray, origin: int) -> None:
+        i = self._row(t)
         y0, y1, x0, x1 = self.grid.bounds(t)
         shape = (y1 - y0, x1 - x0)
         d = self.decoder
@@ -548,63 +595,67 @@ class _Plan:
             zzero=None if self.zzero is None else float(self.zzero[i]),
             zblank=None if self.zblank is None else int(self.zblank[i]),
         )
-        self._place(tile, y0, y1, x0, x1)
+        self._place(tile, y0, y1, x0, x1, dest, origin)
 
-    def _place(self, tile: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> None:
+    def _place(
+        self, tile: np.ndarray, y0: int, y1: int, x0: int, x1: int, dest: np.ndarray, origin: int
+    ) -> None:
         ys, xs = self.region
         sy0, sy1 = max(ys.start, y0), min(ys.stop, y1)
         sx0, sx1 = max(xs.start, x0), min(xs.stop, x1)
-        self.out[sy0 - ys.start : sy1 - ys.start, sx0 - xs.start : sx1 - xs.start] = tile[
+        dest[sy0 - origin : sy1 - origin, sx0 - xs.start : sx1 - xs.start] = tile[
             sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0
         ]
 
-    def _rows_fast(self, chunk: np.ndarray, payloads: list[memoryview]) -> None:
+    def _rows_fast(
+        self, chunk: np.ndarray, payloads: list[memoryview], dest: np.ndarray, origin: int
+    ) -> None:
         """Lossless gzip tiles spanning whole rows: inflate into one block, convert once."""
-        d = self.decoder
-        size = d.element.itemsize
+        size = self.decoder.element.itemsize
         w = self.grid.shape[1]
-        # Group runs of equally sized tiles (only the last tile of the image can differ).
-        start = 0
-        while start < len(chunk):
-            n_rows = self.grid.bounds(int(chunk[start]))[1] - self.grid.bounds(int(chunk[start]))[0]
-            stop = start + 1
-            while stop < len(chunk):
-                b = self.grid.bounds(int(chunk[stop]))
-                if b[1] - b[0] != n_rows:
-                    break
-                stop += 1
-            self._rows_block(chunk[start:stop], payloads[start:stop], n_rows, w, size)
-            start = stop
+        th = self.grid.tile[0]
+        # All tiles are ``th`` rows high except possibly the image's last one.
+        last = self.grid.bounds(int(chunk[-1]))
+        if last[1] - last[0] != th and len(chunk) > 1:
+            self._rows_block(chunk[:-1], payloads[:-1], th, w, size, dest, origin)
+            self._rows_block(chunk[-1:], payloads[-1:], last[1] - last[0], w, size, dest, origin)
+        else:
+            self._rows_block(chunk, payloads, last[1] - last[0], w, size, dest, origin)
 
     def _rows_block(
-        self, tiles: np.ndarray, payloads: list[memoryview], n_rows: int, w: int, size: int
+        self,
+        tiles: np.ndarray,
+        payloads: list[memoryview],
+        n_rows: int,
+        w: int,
+        size: int,
+        dest: np.ndarray,
+        origin: int,
     ) -> None:
         d = self.decoder
         k = len(tiles)
         tile_bytes = n_rows * w * size
-        scratch = np.empty((k, tile_bytes), dtype=np.uint8)
-        for j, payload in enumerate(payloads):
-            raw = _gzip.decompress(payload, tile_bytes)
+        raws = [_gzip.decompress(payload, tile_bytes) for payload in payloads]
+        for j, raw in enumerate(raws):
             if len(raw) != tile_bytes:
                 raise ValueError(
                     f"tile {int(tiles[j]) + 1} inflates to {len(raw)} bytes, expected {tile_bytes}"
                 )
-            scratch[j] = np.frombuffer(raw, dtype=np.uint8)
+        scratch = np.frombuffer(raws[0] if k == 1 else b"".join(raws), dtype=np.uint8).reshape(k, tile_bytes)
+        del raws
         y0 = self.grid.bounds(int(tiles[0]))[0]
         y1 = y0 + k * n_rows
         ys, xs = self.region
         inside = y0 >= ys.start and y1 <= ys.stop and xs.start == 0 and xs.stop == w
-        out_dtype = self.out.dtype
+        out_dtype = dest.dtype
         simple = out_dtype.kind == d.disk.kind or (out_dtype.kind in "ui" and d.disk.kind in "ui")
         simple = simple and out_dtype.itemsize == size and d.out_dtype == out_dtype
         simple = simple and (d.bscale is None or float(d.bscale) == 1.0)
         if not simple:
             values = self._block_values(scratch, k, n_rows, w, size)
-            self._place(from_disk(values, out_dtype, d.bzero, d.bscale), y0, y1, 0, w)
+            self._place(from_disk(values, out_dtype, d.bzero, d.bscale), y0, y1, 0, w, dest, origin)
             return
-        target = (
-            self.out[y0 - ys.start : y1 - ys.start] if inside else np.empty((k * n_rows, w), dtype=out_dtype)
-        )
+        target = dest[y0 - origin : y1 - origin] if inside else np.empty((k * n_rows, w), dtype=out_dtype)
         flip = out_dtype.kind == "u" and size > 1 or (out_dtype.kind == "i" and size == 1)
         signed = target.view(d.disk.newbyteorder("=")) if size > 1 else target.view(np.uint8)
         if d.algorithm == "GZIP_2" and size > 1:
@@ -617,7 +668,7 @@ class _Plan:
             else:
                 target ^= np.array(1 << (8 * size - 1), dtype=out_dtype)
         if not inside:
-            self._place(target, y0, y1, 0, w)
+            self._place(target, y0, y1, 0, w, dest, origin)
 
     def _block_values(self, scratch: np.ndarray, k: int, n_rows: int, w: int, size: int) -> np.ndarray:
         """Big-endian stored values of an inflated block of ``k`` row tiles."""
@@ -636,7 +687,8 @@ def decode_image(
     *,
     region: tuple[slice, slice] | None = None,
     threads: int | None = None,
-) -> np.ndarray:
+    sink: RowSink | None = None,
+) -> np.ndarray | None:
     """Decode an image HDU (tile-compressed BINTABLE or plain IMAGE), or a region of it.
 
     Parameters
@@ -652,17 +704,25 @@ def decode_image(
         tiles intersecting it are read and decoded.
     threads
         Worker threads (default: one per CPU).
+    sink
+        If given, the decoded region is not returned but handed over in bands of rows:
+        ``sink(row_start, row_stop, block)`` with rows counted from the region's first
+        row, called from worker threads for disjoint bands in any order (each ``block``
+        is a fresh array the sink may keep).  With whole-row tiles the full region is
+        then never held in memory at once, which is how packed mask planes are unpacked
+        without a full-size temporary; other layouts give one call with everything.
 
     Returns
     -------
     array
-        A native-endian array of exactly the region.
+        A native-endian array of exactly the region (None when ``sink`` is given).
     """
     compressed = bool(header.get("ZIMAGE", False))
     shape = _image_shape(header, compressed)
     region = normalize_region(region, shape)
     if not compressed:
-        return _decode_plain(header, reader, data_offset, region, threads)
+        out = _decode_plain(header, reader, data_offset, region, threads)
+        return _deliver(out, sink)
     decoder = TileDecoder(header)
     layout = TableLayout(header)
     tile = (int(header.get("ZTILE2", 1)), int(header.get("ZTILE1", shape[1])))
@@ -672,19 +732,29 @@ def decode_image(
     if grid.n_tiles != layout.n_rows:
         raise ValueError(f"table has {layout.n_rows} rows but the image has {grid.n_tiles} tiles")
     ys, xs = region
-    out = np.empty((ys.stop - ys.start, xs.stop - xs.start), dtype=decoder.out_dtype)
     tiles = grid.tiles_for(region)
+    streaming = sink is not None and grid.full_width and len(tiles) > 0
+    out = None if streaming else np.empty((ys.stop - ys.start, xs.stop - xs.start), dtype=decoder.out_dtype)
     if len(tiles) == 0:
-        return out
+        return _deliver(out, sink)
     blobs = reader.read_ranges(layout.row_ranges(tiles, data_offset))
     rows = layout.parse_rows(tiles, blobs)
-    plan = _Plan(header, reader, data_offset, region, out, grid, layout, decoder, rows)
+    plan = _Plan(reader, data_offset, region, out, grid, layout, decoder, rows, sink if streaming else None)
     if int(rows.columns["COMPRESSED_DATA"][:, 0].sum()) <= _PREFETCH_MAX:
         # Small reads (cut-outs): one request for every tile -- round trips dominate for
         # remote files; large reads are fetched chunk by chunk to bound memory.
         plan.prefetch(tiles)
     _run(plan.run, _chunks(grid, tiles, decoder.element.itemsize, threads), threads)
-    return out
+    return None if streaming else _deliver(out, sink)
+
+
+def _deliver(out: np.ndarray | None, sink: RowSink | None) -> np.ndarray | None:
+    """Return ``out``, or hand all of it to ``sink`` in one call."""
+    if sink is None or out is None:
+        return out
+    if out.shape[0] > 0:
+        sink(0, out.shape[0], out)
+    return None
 
 
 def read_raw_tiles(
