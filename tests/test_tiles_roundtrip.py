@@ -532,3 +532,18 @@ def test_sink_receives_the_region_in_disjoint_bands(dtype, compression, region) 
     if compression is not None and compression.tile_shape is None and region is None:
         # Whole-row tiles are streamed in several bands, never as one full-size array.
         assert len(calls) > 1
+
+
+@pytest.mark.parametrize("algorithm", ["GZIP_1", "GZIP_2"])
+@pytest.mark.parametrize("dtype", ["f4", "f8", "u2", "i4", "u1", "i1", "u8"])
+@pytest.mark.parametrize("rows_per_tile", [1, 3])
+def test_row_tile_regions_equal_slices_of_the_full_image(algorithm, dtype, rows_per_tile) -> None:
+    """Cut-outs of whole-row tiles (columns cropped, partial first/last tiles) equal numpy slices."""
+    array = _sample(dtype, (40, 301), seed=9)
+    encoded = encode_image(array, TileCompression(algorithm, tile_shape=(rows_per_tile, 301)), threads=2)
+    for ys, xs in [
+        (slice(0, 40), slice(0, 301)),
+        (slice(4, 29), slice(17, 203)),
+        (slice(39, 40), slice(300, 301)),
+    ]:
+        np.testing.assert_array_equal(_decode(encoded, region=(ys, xs), threads=2), array[ys, xs])

@@ -33,6 +33,7 @@ from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, Point
 from ._headers import (
     BLOCK,
     LOCATOR_CARDS,
+    copy_without_structural_cards,
     find_header_end,
     header_from_bytes,
     strip_layout_cards,
@@ -477,8 +478,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
     ) -> None:
         if key in self._opaque.headers:
             return
-        leftover = header.copy()
-        strip_structural_cards(leftover)
+        leftover = copy_without_structural_cards(header)
         strip_layout_cards(leftover)
         strip_header(leftover)
         self._opaque.add_header(leftover, key=key)

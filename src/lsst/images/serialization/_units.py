@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ("Unit", "format_unit", "parse_unit")
 
+import functools
 import warnings
 from typing import Annotated, Any
 
@@ -29,8 +30,14 @@ def format_unit(unit: astropy.units.UnitBase) -> str:
         return unit.to_string(format="generic")
 
 
+@functools.lru_cache(maxsize=512)
 def parse_unit(text: str) -> astropy.units.UnitBase:
-    """Parse a unit string written by `format_unit` (VOUnit first, then generic)."""
+    """Parse a unit string written by `format_unit` (VOUnit first, then generic).
+
+    Results are cached: units are immutable, files repeat the same few spellings, and
+    a spelling VOUnit rejects (``nJy / electron``) costs milliseconds of astropy's
+    "did you mean" suggestions before the generic parser accepts it.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", astropy.units.UnitsWarning)
         try:

@@ -167,14 +167,21 @@ def unshuffle(data: np.ndarray, itemsize: int) -> np.ndarray:
 
 
 def native_from_shuffled(planes: np.ndarray, out: np.ndarray) -> None:
-    """Write shuffled big-endian bytes ``planes`` (``(k, itemsize, m)``) into ``out`` (native, k*m elements).
+    """Write shuffled big-endian bytes into native elements, un-shuffling and byte-swapping at once.
 
-    The un-shuffle and the byte swap happen together, one strided copy per byte plane.
+    ``planes`` is ``(k, itemsize, ...)`` (byte plane ``b`` of tile ``j`` is
+    ``planes[j, b]``, of any shape, possibly a strided view); ``out`` is the native
+    destination as bytes, ``(k, ..., itemsize)`` with the same middle shape, or an
+    array of ``k * m`` elements for flat ``(k, itemsize, m)`` planes.  One strided copy
+    per byte plane.
     """
     itemsize = planes.shape[1]
-    dst = out.view(np.uint8).reshape(planes.shape[0], planes.shape[2], itemsize)
+    if out.dtype == np.uint8 and out.ndim == planes.ndim and out.shape[-1] == itemsize:
+        dst = out
+    else:
+        dst = out.view(np.uint8).reshape(planes.shape[0], *planes.shape[2:], itemsize)
     for b in range(itemsize):
-        dst[:, :, itemsize - 1 - b if _LITTLE else b] = planes[:, b, :]
+        dst[..., itemsize - 1 - b if _LITTLE else b] = planes[:, b]
 
 
 class TileDecoder:

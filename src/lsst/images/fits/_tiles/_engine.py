@@ -646,7 +646,6 @@ class _Plan:
         y0 = self.grid.bounds(int(tiles[0]))[0]
         y1 = y0 + k * n_rows
         ys, xs = self.region
-        inside = y0 >= ys.start and y1 <= ys.stop and xs.start == 0 and xs.stop == w
         out_dtype = dest.dtype
         simple = out_dtype.kind == d.disk.kind or (out_dtype.kind in "ui" and d.disk.kind in "ui")
         simple = simple and out_dtype.itemsize == size and d.out_dtype == out_dtype
@@ -655,20 +654,24 @@ class _Plan:
             values = self._block_values(scratch, k, n_rows, w, size)
             self._place(from_disk(values, out_dtype, d.bzero, d.bscale), y0, y1, 0, w, dest, origin)
             return
-        target = dest[y0 - origin : y1 - origin] if inside else np.empty((k * n_rows, w), dtype=out_dtype)
-        flip = out_dtype.kind == "u" and size > 1 or (out_dtype.kind == "i" and size == 1)
-        signed = target.view(d.disk.newbyteorder("=")) if size > 1 else target.view(np.uint8)
+        # Only the region's columns are converted (a cut-out of row tiles needs a
+        # small part of each row), straight into the destination when all rows are wanted.
+        cw = xs.stop - xs.start
+        rows_inside = y0 >= ys.start and y1 <= ys.stop
+        target = dest[y0 - origin : y1 - origin] if rows_inside else np.empty((k * n_rows, cw), out_dtype)
         if d.algorithm == "GZIP_2" and size > 1:
-            native_from_shuffled(scratch.reshape(k, size, n_rows * w), signed.reshape(k, n_rows * w))
+            planes = scratch.reshape(k, size, n_rows, w)[:, :, :, xs]
+            native_from_shuffled(planes, target.view(np.uint8).reshape(k, n_rows, cw, size))
         else:
-            signed.reshape(-1)[...] = scratch.reshape(-1).view(d.disk)
-        if flip:
+            values = scratch.reshape(k * n_rows, w * size).view(d.disk)[:, xs]
+            target.view(d.disk.newbyteorder("=") if size > 1 else np.uint8)[...] = values
+        if out_dtype.kind == "u" and size > 1 or (out_dtype.kind == "i" and size == 1):
             if size == 1:
                 target.view(np.uint8)[...] ^= np.uint8(0x80)
             else:
                 target ^= np.array(1 << (8 * size - 1), dtype=out_dtype)
-        if not inside:
-            self._place(target, y0, y1, 0, w, dest, origin)
+        if not rows_inside:
+            self._place(target, y0, y1, xs.start, xs.stop, dest, origin)
 
     def _block_values(self, scratch: np.ndarray, k: int, n_rows: int, w: int, size: int) -> np.ndarray:
         """Big-endian stored values of an inflated block of ``k`` row tiles."""
