@@ -82,13 +82,32 @@ class EncodedHDU:
         Structural and compression cards, in the order the reference writes them.
     trailing_cards
         Cards that must end the header (``ZBLANK`` when NaNs were quantized).
-    data
-        The data part (table + heap, or raw big-endian pixels), padded to 2880 bytes.
+    parts
+        The data part (table + heap, or raw big-endian pixels, padded to 2880 bytes) as
+        a list of buffers to be written in order.  Keeping the tiles' payloads separate
+        lets the writer hand them to the OS without first copying them into one
+        file-sized buffer; a single bytes object is accepted too.
     """
 
     cards: list[tuple[str, Any, str]]
     trailing_cards: list[tuple[str, Any, str]]
-    data: bytes
+    parts: list[Any]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.parts, (bytes, bytearray, memoryview)):
+            self.parts = [self.parts]
+
+    @property
+    def data(self) -> bytes:
+        """The data part as one bytes object (a copy of `parts`, joined)."""
+        if len(self.parts) == 1 and isinstance(self.parts[0], bytes):
+            return self.parts[0]
+        return b"".join(self.parts)
+
+    @property
+    def nbytes(self) -> int:
+        """Length of the data part."""
+        return sum(memoryview(p).nbytes for p in self.parts)
 
 
 # --------------------------------------------------------------------------- threading
@@ -151,8 +170,7 @@ def _plain_cards(array: np.ndarray) -> list[tuple[str, Any, str]]:
 def _encode_plain(array: np.ndarray) -> EncodedHDU:
     disk = np.ascontiguousarray(to_disk(array))
     nbytes = disk.nbytes
-    buffer = b"".join([disk.data.cast("B"), b"\0" * (-nbytes % 2880)])
-    return EncodedHDU(_plain_cards(array), [], buffer)
+    return EncodedHDU(_plain_cards(array), [], [disk.data.cast("B"), b"\0" * (-nbytes % 2880)])
 
 
 def _lossless_chunk(
@@ -353,7 +371,7 @@ def encode_image(
         )
         trailing = [("ZBLANK", _quantize.NULL_VALUE, "")] if any(r[4] for r in flat) else []
         cards = table.cards + _compressed_cards(array, grid, compression, True)
-        return EncodedHDU(cards, trailing, table.data)
+        return EncodedHDU(cards, trailing, table.parts)
     source = array
     if array.dtype.kind == "f" and algorithm == "RICE_1":
         # The convention's RICE_1 codes integers; unquantized floats are truncated, exactly
@@ -364,7 +382,7 @@ def encode_image(
     results = _run(lambda c: _lossless_chunk(source, grid, c, algorithm, gz_level), chunks, threads)
     table = build_table([p for group in results for p in group])
     cards = table.cards + _compressed_cards(array, grid, compression, False)
-    return EncodedHDU(cards, [], table.data)
+    return EncodedHDU(cards, [], table.parts)
 
 
 # --------------------------------------------------------------------------- decoding

@@ -129,10 +129,15 @@ class TableLayout:
 
 @dataclasses.dataclass
 class BuiltTable:
-    """Table header cards (``XTENSION`` .. ``TFORMn``) and the table + heap bytes (padded)."""
+    """Table header cards (``XTENSION`` .. ``TFORMn``) and the table + heap (padded), as buffers."""
 
     cards: list[tuple[str, Any, str]]
-    data: bytes
+    parts: list[Any]
+
+    @property
+    def data(self) -> bytes:
+        """Table and heap as one bytes object (a joined copy of `parts`)."""
+        return b"".join(self.parts)
 
 
 def build_table(
@@ -201,8 +206,7 @@ def build_table(
             heap_parts.append(c)
             if g:
                 heap_parts.append(g)
-    # One join: a single allocation and copy of the heap, padding included.
+    # No join: the payloads are written as they are (see EncodedHDU.parts).
     table = rows.tobytes()
     total = len(table) + heap_size
-    buffer = b"".join([table, *heap_parts, b"\0" * (-total % BLOCK)])
-    return BuiltTable(cards, buffer)
+    return BuiltTable(cards, [table, *heap_parts, b"\0" * (-total % BLOCK)])
