@@ -401,6 +401,13 @@ class Mask(ArrayImage):
         """
         result = []
         for chunk in self._schema.split(np.int32):
+            word = self._whole_word(chunk)
+            if word is not None:
+                view, bits = word
+                result.append(
+                    (chunk, (self._array.view(view).reshape(self._array.shape[:2]) & bits).astype(np.int32))
+                )
+                continue
             packed = np.zeros(tuple(self._bbox.shape), dtype=np.int32)
             for index, delta, element_mask in self._bit_groups(chunk):
                 lane = self._packed_lanes(packed, delta)
@@ -422,6 +429,11 @@ class Mask(ArrayImage):
         """
         dtype = self._schema.dtype
         target = self._array[row_start : row_start + packed.shape[0]]
+        word = self._whole_word(chunk)
+        if word is not None:
+            view, bits = word
+            target.view(view).reshape(target.shape[:2])[...] |= (packed & bits).astype(view)
+            return
         for index, delta, element_mask in self._bit_groups(chunk):
             lane = self._packed_lanes(packed, delta)
             if lane is not None:
@@ -432,6 +444,31 @@ class Mask(ArrayImage):
                 moved = packed[rows].astype(np.uint64) & packed_mask
                 moved = moved << np.uint64(delta) if delta >= 0 else moved >> np.uint64(-delta)
                 target[rows, :, index] |= moved.astype(dtype)
+
+    def _whole_word(self, chunk: MaskSchema) -> tuple[np.dtype, int] | None:
+        """``(word dtype, bit mask)`` when this mask's elements, read as one little-endian
+        word per pixel, *are* the storage integer of ``chunk`` (up to unused bits).
+
+        That holds for the usual mask -- at most 31 planes in unsigned elements, no
+        placeholders -- and then packing or unpacking is one vectorized conversion
+        between the two integer types instead of moving bits group by group.
+        """
+        dtype = self._schema.dtype
+        nbytes = dtype.itemsize * self._schema.mask_size
+        if (
+            sys.byteorder != "little"
+            or dtype.kind != "u"
+            or nbytes not in (1, 2, 4)
+            or not self._array.flags.c_contiguous
+        ):
+            return None
+        width = 8 * dtype.itemsize
+        bits = 0
+        for index, delta, element_mask in self._bit_groups(chunk):
+            if delta != -width * index:
+                return None
+            bits |= element_mask << (width * index)
+        return np.dtype(f"<u{nbytes}"), bits
 
     def _packed_lanes(self, packed: np.ndarray, delta: int) -> np.ndarray | None:
         """A view of the lane of ``packed`` that a byte-aligned bit group maps onto, if any.
