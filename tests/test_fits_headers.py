@@ -102,3 +102,70 @@ def test_compression_options_models() -> None:
         fits.FitsQuantizationOptions(dither="NO_DITHER", level=4.0, seed=20000)
     hdu = fits.FitsCompressionOptions(tile_shape=(4, 8)).make_hdu(np.ones((8, 16), np.float32), "IMAGE")
     assert isinstance(hdu, afits.CompImageHDU) and hdu.name == "IMAGE"
+
+
+def _awkward_header():
+    from astropy.io import fits
+
+    header = fits.Header()
+    header["XTENSION"] = "BINTABLE"
+    header["ZIMAGE"] = True
+    header["ZCMPTYPE"] = "GZIP_2  "
+    header["ZBITPIX"] = -32
+    header["ZVAL1"] = 0.0
+    header["BZERO"] = 32768
+    header["NEGINT"] = -7
+    header["BIGREAL"] = 1.5e300
+    header["QUOTED"] = "it's 'quoted'"
+    header["EMPTY"] = ""
+    header["FLAG"] = False
+    header["LONGSTR"] = "x" * 150 + " the end"  # CONTINUE cards
+    header["HIERARCH LSST ISR UNITS"] = "electron"
+    header["COMMENT"] = "a comment"
+    header["HISTORY"] = "a history entry"
+    header["EXTNAME"] = "IMAGE"
+    header["TFORM1"] = "1PB(791)"
+    header.append(("UNDEF", None, "no value"), end=True)
+    header.append(("DEXP", 1.0, ""), end=True)
+    text = header.tostring().replace("DEXP    =                  1.0", "DEXP    =                1.0D2")
+    return text.encode("ascii")
+
+
+def test_header_values_agree_with_astropy() -> None:
+    from astropy.io import fits
+
+    from lsst.images.fits._headers import header_values
+
+    data = _awkward_header()
+    parsed = fits.Header.fromstring(data.decode())
+    values = header_values(data)
+    for key in ("XTENSION", "ZIMAGE", "ZCMPTYPE", "ZBITPIX", "ZVAL1", "BZERO", "NEGINT", "BIGREAL", "QUOTED",
+                "EMPTY", "FLAG", "EXTNAME", "TFORM1", "DEXP"):  # fmt: skip
+        assert values[key] == parsed[key] and type(values[key]) is type(parsed[key]), key
+    assert values["UNDEF"] is None
+    assert "COMMENT" not in values and "HISTORY" not in values
+
+
+def test_header_without_structural_cards_equals_parse_then_strip() -> None:
+    from astropy.io import fits
+
+    from lsst.images.fits._headers import header_without_structural_cards, strip_structural_cards
+
+    data = _awkward_header()
+    expected = fits.Header.fromstring(data.decode())
+    strip_structural_cards(expected)
+    got = header_without_structural_cards(data)
+    assert got.tostring() == expected.tostring()
+    assert got["LONGSTR"] == "x" * 150 + " the end"
+    assert "ZIMAGE" not in got and "EXTNAME" not in got and got["HIERARCH LSST ISR UNITS"] == "electron"
+
+
+def test_remove_cards_keeps_order_and_duplicates_of_others() -> None:
+    from astropy.io import fits
+
+    from lsst.images.fits._headers import remove_cards
+
+    header = fits.Header([("A", 1), ("B", 2), ("COMMENT", "c1"), ("A", 3), ("C", 4), ("COMMENT", "c2")])
+    remove_cards(header, {"A"}.__contains__)
+    assert list(header.keys()) == ["B", "COMMENT", "C", "COMMENT"]
+    assert list(header["COMMENT"]) == ["c1", "c2"]

@@ -164,9 +164,9 @@ def _make_header_stripper(
     """Build a callback removing the cards `_make_header_updater` writes, then ``strip_header``'s."""
 
     def strip(header: astropy.io.fits.Header) -> None:
-        for key in list(header.keys()):
-            if key == "BUNIT" or _WCS_KEY_REGEX.match(key):
-                del header[key]
+        from .fits._headers import remove_cards
+
+        remove_cards(header, lambda key: key == "BUNIT" or _WCS_KEY_REGEX.match(key))
         strip_header(header)
 
     return strip

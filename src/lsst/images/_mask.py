@@ -226,11 +226,10 @@ class MaskSchema:
 
     def strip_header(self, header: astropy.io.fits.Header) -> None:
         """Remove the cards `update_header` would write."""
-        for n in range(len(self._planes)):
-            for prefix in ("MSKN", "MSKM", "MSKD"):
-                key = f"{prefix}{n:04d}"
-                if key in header:
-                    del header[key]
+        from .fits._headers import remove_cards
+
+        keys = {f"{prefix}{n:04d}" for n in range(len(self._planes)) for prefix in ("MSKN", "MSKM", "MSKD")}
+        remove_cards(header, keys.__contains__)
 
     def __getitem__(self, i: int) -> MaskPlane | None:
         return self._planes[i]

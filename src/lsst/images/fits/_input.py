@@ -15,7 +15,7 @@ __all__ = ("FitsInputArchive", "read")
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -33,9 +33,10 @@ from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, Point
 from ._headers import (
     BLOCK,
     LOCATOR_CARDS,
-    copy_without_structural_cards,
     find_header_end,
     header_from_bytes,
+    header_values,
+    header_without_structural_cards,
     strip_layout_cards,
     strip_structural_cards,
 )
@@ -92,6 +93,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._name = str(getattr(reader, "name", "<FITS archive>"))
         self._threads = threads
         self._header_cache: dict[ExtensionKey, astropy.io.fits.Header] = {}
+        self._raw_headers: dict[ExtensionKey, bytes] = {}
+        self._values_cache: dict[ExtensionKey, dict[str, Any]] = {}
         self._opaque = FitsOpaqueMetadata()
         self._pointer_cache: dict[int, Any] = {}
         self._frame_sets: dict[int, Any] = {}
@@ -289,19 +292,45 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Return the (raw, on-disk) header of one HDU, fetched once and cached."""
         header = self._header_cache.get(key)
         if header is None:
-            entry = self._entry(key)
             if key == ExtensionKey():
                 header = self._primary
             else:
-                data = self._read(entry.hdraddr, entry.dataddr - entry.hdraddr)
-                if not data.startswith(b"XTENSION="):
-                    raise self._error(f"HDU {key.name!r} does not start with XTENSION at the INDEX offset")
                 try:
-                    header = header_from_bytes(data[: find_header_end(data) or len(data)])
+                    header = header_from_bytes(self._header_bytes(key))
+                except InvalidFitsArchiveError:
+                    raise
                 except Exception as err:
                     raise self._error(f"cannot parse the header of HDU {key.name!r}: {err}") from err
             self._header_cache[key] = header
         return header
+
+    def _header_bytes(self, key: ExtensionKey) -> bytes:
+        """The raw cards of a data HDU's header (through END), fetched once and cached."""
+        data = self._raw_headers.get(key)
+        if data is None:
+            entry = self._entry(key)
+            data = self._read(entry.hdraddr, entry.dataddr - entry.hdraddr)
+            if not data.startswith(b"XTENSION="):
+                raise self._error(f"HDU {key.name!r} does not start with XTENSION at the INDEX offset")
+            data = data[: find_header_end(data) or len(data)]
+            self._raw_headers[key] = data
+        return data
+
+    def _header_values(self, key: ExtensionKey) -> dict[str, Any]:
+        """Keyword -> value of a data HDU's plain cards (fast path for the tile engine)."""
+        values = self._values_cache.get(key)
+        if values is None:
+            if key == ExtensionKey():
+                values = {card.keyword: card.value for card in self._primary.cards}
+            else:
+                try:
+                    values = header_values(self._header_bytes(key))
+                except InvalidFitsArchiveError:
+                    raise
+                except Exception as err:
+                    raise self._error(f"cannot parse the header of HDU {key.name!r}: {err}") from err
+            self._values_cache[key] = values
+        return values
 
     def prefetch_headers(self) -> None:
         """Fetch all data-HDU headers with one (coalesced) range request."""
@@ -315,7 +344,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
             end = find_header_end(data)
             if end is None or not data.startswith(b"XTENSION="):
                 raise self._error(f"HDU {key.name!r} does not start with a valid header at the INDEX offset")
-            self._header_cache[key] = header_from_bytes(data[:end])
+            self._raw_headers[key] = data[:end]
 
     def get_compression_options(self) -> dict[str, Any]:
         """Return the compression of every image HDU as ``write``'s ``compression_options``.
@@ -443,7 +472,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
             raise self._error(f"array source {source!r} is not a 'fits:' reference")
         key = ExtensionKey.from_str(source)
         entry = self._entry(key)
-        header = self.get_header(key)
+        header = self._header_values(key)
         shape = tuple(int(s) for s in model.shape)
         region = _check_region(slices, shape)
         stored = _stored_shape(header)
@@ -470,18 +499,21 @@ class FitsInputArchive(InputArchive[PointerModel]):
                 raise self._error(f"HDU {key.name!r} has shape {array.shape}, but the tree says {expected}")
             if array.dtype != want:
                 array = array.astype(want, copy=False)
-        self._record_opaque(key, header, strip_header)
+        self._record_opaque(key, strip_header)
         return array
 
-    def _record_opaque(
-        self, key: ExtensionKey, header: astropy.io.fits.Header, strip_header: Callable[[Any], None]
-    ) -> None:
+    def _record_opaque(self, key: ExtensionKey, strip_header: Callable[[Any], None]) -> None:
+        """Keep the cards of HDU ``key`` that neither the container nor ``strip_header`` interprets."""
         if key in self._opaque.headers:
             return
-        leftover = copy_without_structural_cards(header)
+        if key == ExtensionKey():
+            leftover = self._primary.copy()
+            strip_structural_cards(leftover)
+        else:
+            leftover = header_without_structural_cards(self._header_bytes(key))
         strip_layout_cards(leftover)
         strip_header(leftover)
-        self._opaque.add_header(leftover, key=key)
+        self._opaque.add_header(leftover, key=key, copy=False)
 
     def get_structured_array(
         self, model: TableModel, strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates
@@ -508,9 +540,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         raw = self._read(entry.hdraddr, entry.dataddr - entry.hdraddr + entry.datsize)
         hdu = fits.open(io.BytesIO(raw))[0] if raw.startswith(b"SIMPLE") else None
         if hdu is None:
-            header = self.get_header(key)
             hdu = fits.BinTableHDU.fromstring(raw)
-            self._record_opaque(key, header, strip_header)
+            self._record_opaque(key, strip_header)
         table = Table.read(hdu)
         for column in model.columns:
             if column.name in table.colnames:
@@ -560,7 +591,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         return FitsOpaqueMetadata(headers, dict(self._opaque.precompressed))
 
 
-def _stored_shape(header: astropy.io.fits.Header) -> tuple[int, int] | None:
+def _stored_shape(header: Mapping[str, Any]) -> tuple[int, int] | None:
     """``(height, width)`` of a 2-d image HDU from its header (None if it is not 2-d)."""
     prefix = "ZNAXIS" if header.get("ZIMAGE", False) else "NAXIS"
     try:

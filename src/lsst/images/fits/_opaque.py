@@ -188,18 +188,23 @@ class FitsOpaqueMetadata:
         name: str | None = None,
         ver: int | None = None,
         key: ExtensionKey | None = None,
+        *,
+        copy: bool = True,
     ) -> None:
         """Record the leftover cards of one HDU unless that HDU already has an entry.
 
         EXTNAME and EXTVER are dropped: the writer derives them from the archive path.
+        ``copy=False`` stores ``header`` itself (for a header built for this purpose).
         """
         if key is None:
             key = ExtensionKey(name or "", ver or 1)
         if key in self.headers:
             return
-        header = header.copy()
-        for card in ("EXTNAME", "EXTVER"):
-            header.remove(card, ignore_missing=True, remove_all=True)
+        if copy:
+            header = header.copy()
+        from ._headers import remove_cards
+
+        remove_cards(header, ("EXTNAME", "EXTVER").__contains__)
         self.headers[key] = header
 
     def copy(self) -> FitsOpaqueMetadata:
