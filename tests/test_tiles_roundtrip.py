@@ -547,3 +547,21 @@ def test_row_tile_regions_equal_slices_of_the_full_image(algorithm, dtype, rows_
         (slice(39, 40), slice(300, 301)),
     ]:
         np.testing.assert_array_equal(_decode(encoded, region=(ys, xs), threads=2), array[ys, xs])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_shared_worker_pool_survives_fork() -> None:
+    """A forked child (multiprocessing's default on Linux) decodes with threads of its own."""
+    import multiprocessing
+
+    array = _sample("f4", (300, 400), seed=2)
+    encoded = encode_image(array, TileCompression("GZIP_2"), threads=2)
+    np.testing.assert_array_equal(_decode(encoded, threads=2), array)  # the parent's pool now exists
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        total = pool.apply_async(_decoded_sum_in_child, (encoded,)).get(timeout=60)
+    assert total == float(array.astype(np.float64).sum())
+
+
+def _decoded_sum_in_child(encoded: EncodedHDU) -> float:
+    return float(_decode(encoded, threads=2).astype(np.float64).sum())

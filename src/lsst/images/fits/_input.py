@@ -212,12 +212,12 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._parse_json_hdu(tail[:json_size])
         self._parse_index_hdu(tail[json_size:])
 
-    def _split_hdu(self, data: bytes, what: str) -> tuple[astropy.io.fits.Header, bytes]:
+    def _split_hdu(self, data: bytes, what: str) -> tuple[dict[str, Any], bytes]:
         end = find_header_end(data)
         if end is None or not data.startswith(b"XTENSION="):
             raise self._error(f"no valid {what} HDU header at the offset given by the primary header")
         try:
-            header = header_from_bytes(data[:end])
+            header = header_values(data[:end])
         except Exception as err:
             raise self._error(f"cannot parse the {what} HDU header: {err}") from err
         if str(header.get("EXTNAME", "")).strip().upper() != what:

@@ -17,6 +17,7 @@ __all__ = ("EncodedHDU", "TileCompression", "decode_image", "encode_image", "rea
 import concurrent.futures
 import dataclasses
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -117,13 +118,44 @@ def _workers(threads: int | None) -> int:
     return max(1, threads if threads is not None else (os.cpu_count() or 1))
 
 
+#: Worker pools by size, created on first use and shared by every encode/decode (starting
+#: threads for each HDU costs about a millisecond, which matters for small cut-outs).
+_POOLS: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = _POOLS[workers] = concurrent.futures.ThreadPoolExecutor(
+                workers, thread_name_prefix="lsst-images-tiles"
+            )
+        return pool
+
+
+def _forget_pools() -> None:
+    """In a forked child the parent's worker threads do not exist: start afresh."""
+    global _POOLS_LOCK
+    _POOLS.clear()
+    _POOLS_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
+
+
 def _run(func: Callable[[Any], Any], items: Sequence[Any], threads: int | None) -> list[Any]:
-    """``[func(item) for item in items]``, in worker threads when that can help."""
+    """``[func(item) for item in items]``, in worker threads when that can help.
+
+    Work items never submit work themselves, so a shared pool cannot deadlock; callers
+    in several threads at once simply share its workers.
+    """
     workers = min(_workers(threads), len(items))
     if workers <= 1:
         return [func(item) for item in items]
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(func, items))
+    pool = _pool(_workers(threads))
+    return list(pool.map(func, items))
 
 
 def _chunks(grid: TileGrid, tiles: np.ndarray, itemsize: int, threads: int | None) -> list[np.ndarray]:
