@@ -565,3 +565,45 @@ def test_shared_worker_pool_survives_fork() -> None:
 
 def _decoded_sum_in_child(encoded: EncodedHDU) -> float:
     return float(_decode(encoded, threads=2).astype(np.float64).sum())
+
+
+@pytest.mark.parametrize(
+    "compression",
+    [
+        TileCompression("GZIP_2"),
+        TileCompression("GZIP_1", tile_shape=(3, 400)),
+        TileCompression("GZIP_2", tile_shape=(16, 16)),
+        TileCompression("RICE_1"),
+        None,
+    ],
+)
+def test_row_source_encodes_the_same_bytes_as_the_array(compression) -> None:
+    """Encoding from a band-by-band row source gives exactly the bytes of encoding the array."""
+    from lsst.images.fits._tiles import RowSource
+
+    array = _sample("i4", (257, 400), seed=8)
+    calls: list[tuple[int, int]] = []
+
+    def rows(start: int, stop: int) -> np.ndarray:
+        calls.append((start, stop))
+        return array[start:stop].copy()
+
+    expected = encode_image(array, compression, threads=2)
+    got = encode_image(RowSource(array.shape, array.dtype, rows), compression, threads=2)
+    assert got.cards == expected.cards and got.data == expected.data
+    covered = np.zeros(array.shape[0], dtype=int)
+    for start, stop in calls:
+        covered[start:stop] += 1
+    assert (covered == 1).all()
+    streamed = (
+        compression is not None and compression.algorithm != "RICE_1" and compression.tile_shape != (16, 16)
+    )
+    assert (len(calls) > 1) == streamed
+
+
+def test_row_source_with_wrong_bands_is_an_error() -> None:
+    from lsst.images.fits._tiles import RowSource
+
+    source = RowSource((50, 40), np.int32, lambda start, stop: np.zeros((stop - start, 39), np.int32))
+    with pytest.raises(ValueError, match="row source returned"):
+        encode_image(source, TileCompression("GZIP_2"))

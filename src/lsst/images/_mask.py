@@ -398,27 +398,27 @@ class Mask(ArrayImage):
         chunk ``i``.  Returns ``(chunk_schema, array)`` pairs; there is always
         at least one pair, even for a schema without named planes.
         """
-        result = []
-        for chunk in self._schema.split(np.int32):
-            word = self._whole_word(chunk)
-            if word is not None:
-                view, bits = word
-                result.append(
-                    (chunk, (self._array.view(view).reshape(self._array.shape[:2]) & bits).astype(np.int32))
-                )
+        height = self._array.shape[0]
+        return [(chunk, self._pack_rows(chunk, 0, height)) for chunk in self._schema.split(np.int32)]
+
+    def _pack_rows(self, chunk: MaskSchema, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` of the packed ``int32`` storage array of ``chunk``."""
+        source = self._array[start:stop]
+        word = self._whole_word(chunk)
+        if word is not None:
+            view, bits = word
+            return (source.view(view).reshape(source.shape[:2]) & bits).astype(np.int32)
+        packed = np.zeros(source.shape[:2], dtype=np.int32)
+        for index, delta, element_mask in self._bit_groups(chunk):
+            lane = self._packed_lanes(packed, delta)
+            if lane is not None:
+                lane |= source[:, :, index] & element_mask
                 continue
-            packed = np.zeros(tuple(self._bbox.shape), dtype=np.int32)
-            for index, delta, element_mask in self._bit_groups(chunk):
-                lane = self._packed_lanes(packed, delta)
-                if lane is not None:
-                    lane |= self._array[:, :, index] & element_mask
-                    continue
-                for rows in _row_blocks(packed.shape):
-                    moved = (self._array[rows, :, index] & element_mask).astype(np.uint64)
-                    moved = moved >> np.uint64(delta) if delta >= 0 else moved << np.uint64(-delta)
-                    packed[rows] |= moved.astype(np.int32)
-            result.append((chunk, packed))
-        return result
+            for rows in _row_blocks(packed.shape):
+                moved = (source[rows, :, index] & element_mask).astype(np.uint64)
+                moved = moved >> np.uint64(delta) if delta >= 0 else moved << np.uint64(-delta)
+                packed[rows] |= moved.astype(np.int32)
+        return packed
 
     def _set_from_storage_array(self, chunk: MaskSchema, packed: np.ndarray, row_start: int = 0) -> None:
         """OR the planes stored in one packed 2-d array (see `_to_storage_arrays`) into this mask.
@@ -593,16 +593,20 @@ class Mask(ArrayImage):
         FITS, several arrays share the ``MASK`` EXTNAME with increasing EXTVER.
         """
         data = []
-        for chunk, packed in self._to_storage_arrays():
+        for chunk in self._schema.split(np.int32):
 
             def describe(header: astropy.io.fits.Header, chunk: MaskSchema = chunk) -> None:
                 chunk.update_header(header)
                 update_header(header)
 
+            def pack(start: int, stop: int, chunk: MaskSchema = chunk) -> np.ndarray:
+                return self._pack_rows(chunk, start, stop)
+
             updater = _make_header_updater(
                 self, unit=None, update_header=describe, add_offset_wcs=add_offset_wcs
             )
-            data.append(archive.add_array(packed, update_header=updater))
+            shape = (self._array.shape[0], self._array.shape[1])
+            data.append(archive.add_array_rows(shape, np.dtype(np.int32), pack, update_header=updater))
         projection = None
         if save_projection and self._projection is not None:
             projection = archive.serialize_direct("projection", self._projection.serialize)

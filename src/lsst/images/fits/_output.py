@@ -20,6 +20,7 @@ import datetime
 import io
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Self
 
@@ -183,7 +184,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                     raise RuntimeError(f"FITS archive for {path!r} was closed before its tree was added")
                 stream.flush()
             os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, path)
+            _replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -235,7 +236,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         header_bytes = header_to_bytes(header)
         hdraddr = self._offset
         parts = [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
-        size = sum(memoryview(p).nbytes for p in parts)
+        size = sum(len(p) if type(p) is bytes else memoryview(p).nbytes for p in parts)
         if size % BLOCK:
             parts.append(b"\0" * (BLOCK - size % BLOCK))
         write_buffers(self._stream, [header_bytes, *parts])
@@ -270,20 +271,46 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
     ) -> ArrayReferenceModel | InlineArrayModel:
         """Store ``array`` as an image HDU named after its archive path and return its reference."""
-        from astropy.io import fits
-
-        from ._engine import encode_image
-
         if name is None:
             raise ValueError("FITS archives need a name (archive path) for every array")
         self._check_open()
         array = np.asarray(array)
         if array.dtype == np.bool_:
             raise TypeError(f"cannot write boolean array {name!r} to FITS; convert it to an integer type")
-        datatype = NumberType.from_numpy(array.dtype)
         if self._layout == "4300" and name.lower().endswith("/data") and array.size <= 64:
             # 4300 stores small field data (spline knots) inline in the JSON (FORMAT.md §9.5).
-            return InlineArrayModel(data=array.tolist(), datatype=datatype)
+            return InlineArrayModel(data=array.tolist(), datatype=NumberType.from_numpy(array.dtype))
+        return self._add_image(array, name, update_header)
+
+    def add_array_rows(
+        self,
+        shape: tuple[int, int],
+        dtype: np.dtype,
+        rows: Callable[[int, int], np.ndarray],
+        *,
+        name: str | None = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> ArrayReferenceModel | InlineArrayModel:
+        """Store a 2-d array made band by band: compressed as the bands are produced."""
+        from ._engine import RowSource
+
+        if name is None:
+            raise ValueError("FITS archives need a name (archive path) for every array")
+        self._check_open()
+        dtype = np.dtype(dtype)
+        if dtype == np.bool_ or len(shape) != 2:
+            return self.add_array(rows(0, int(shape[0])), name=name, update_header=update_header)
+        return self._add_image(RowSource(shape, dtype, rows), name, update_header)
+
+    def _add_image(
+        self, array: Any, name: str, update_header: Callable[[astropy.io.fits.Header], None]
+    ) -> ArrayReferenceModel:
+        """Encode ``array`` (an ndarray or a row source) as the next image HDU for ``name``."""
+        from astropy.io import fits
+
+        from ._engine import encode_image
+
+        datatype = NumberType.from_numpy(array.dtype)
         key = self._next_key(name)
         header = fits.Header()
         precompressed = None
@@ -503,7 +530,8 @@ def write_buffers(stream: IO[bytes], buffers: Sequence[Any]) -> None:
     more, and writing them one by one would cost a system call each); other streams
     get one ``write`` per buffer.  Short writes are resumed where they stopped.
     """
-    views = [v for v in (memoryview(b).cast("B") for b in buffers) if v.nbytes]
+    views = [b if type(b) is bytes else memoryview(b).cast("B") for b in buffers]
+    views = [v for v in views if len(v)]
     fd = _file_descriptor(stream) if len(views) > 2 else None
     if fd is None:
         for view in views:
@@ -518,11 +546,11 @@ def write_buffers(stream: IO[bytes], buffers: Sequence[Any]) -> None:
         written = os.writev(fd, batch)
         total += written
         for view in batch:
-            if written >= view.nbytes:
-                written -= view.nbytes
+            if written >= len(view):
+                written -= len(view)
                 i += 1
             else:
-                views[i] = view[written:]
+                views[i] = memoryview(view)[written:]
                 break
     # The buffered stream does not know the descriptor moved: tell it.
     stream.seek(position + total)
@@ -536,6 +564,27 @@ def _file_descriptor(stream: IO[bytes]) -> int | None:
         return stream.fileno()
     except (OSError, ValueError):
         return None
+
+
+def _replace(tmp: str, path: str) -> None:
+    """Rename ``tmp`` over ``path``, releasing the replaced file's storage in the background.
+
+    Replacing a large file makes the kernel drop its cached pages and free its blocks
+    when the last reference goes, which takes tens of milliseconds for a visit image.
+    Holding the old file open across the rename moves that work to the moment a
+    background thread closes it; the rename itself stays atomic.
+    """
+    old = None
+    if os.name == "posix":
+        try:
+            old = os.open(path, os.O_RDONLY)
+        except OSError:
+            old = None
+    try:
+        os.replace(tmp, path)
+    finally:
+        if old is not None:
+            threading.Thread(target=os.close, args=(old,), name="lsst-images-release", daemon=True).start()
 
 
 def _umask() -> int:

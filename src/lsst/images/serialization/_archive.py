@@ -103,6 +103,24 @@ class OutputArchive(ABC, Generic[P]):
         """
         raise NotImplementedError()
 
+    def add_array_rows(
+        self,
+        shape: tuple[int, int],
+        dtype: np.dtype,
+        rows: Callable[[int, int], np.ndarray],
+        *,
+        name: str | None = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> ArrayReferenceModel | InlineArrayModel:
+        """Store a 2-d array that ``rows(start, stop)`` produces band by band.
+
+        Archives that compress piecewise (FITS with whole-row tiles) ask for bands as
+        they go, possibly from worker threads, so an array derived from another one
+        (packed mask planes) is never held in full; this default asks for all rows
+        at once and calls `add_array`.
+        """
+        return self.add_array(rows(0, int(shape[0])), name=name, update_header=update_header)
+
     @abstractmethod
     def add_structured_array(
         self,
@@ -185,6 +203,19 @@ class NestedOutputArchive(OutputArchive[P]):
         update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
     ) -> ArrayReferenceModel | InlineArrayModel:
         return self._parent.add_array(array, name=self._join(name), update_header=update_header)
+
+    def add_array_rows(
+        self,
+        shape: tuple[int, int],
+        dtype: np.dtype,
+        rows: Callable[[int, int], np.ndarray],
+        *,
+        name: str | None = None,
+        update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
+    ) -> ArrayReferenceModel | InlineArrayModel:
+        return self._parent.add_array_rows(
+            shape, dtype, rows, name=self._join(name), update_header=update_header
+        )
 
     def add_structured_array(
         self,

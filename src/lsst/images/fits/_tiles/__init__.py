@@ -15,6 +15,6 @@ estimate, quantize/dequantize), `._codec` (pixel representations, one-tile decod
 
 from __future__ import annotations
 
-__all__ = ("EncodedHDU", "TileCompression", "decode_image", "encode_image", "read_raw_tiles")
+__all__ = ("EncodedHDU", "RowSource", "TileCompression", "decode_image", "encode_image", "read_raw_tiles")
 
-from ._engine import EncodedHDU, TileCompression, decode_image, encode_image, read_raw_tiles
+from ._engine import EncodedHDU, RowSource, TileCompression, decode_image, encode_image, read_raw_tiles

@@ -12,7 +12,7 @@ holds more than a few chunks of compressed data at once.
 
 from __future__ import annotations
 
-__all__ = ("EncodedHDU", "TileCompression", "decode_image", "encode_image", "read_raw_tiles")
+__all__ = ("EncodedHDU", "RowSource", "TileCompression", "decode_image", "encode_image", "read_raw_tiles")
 
 import concurrent.futures
 import dataclasses
@@ -71,6 +71,47 @@ class TileCompression:
     dither: str | None = None
     level: float = 0.0
     seed: int | None = None
+
+
+class RowSource:
+    """A 2-D array that is produced band by band while it is being compressed.
+
+    ``rows(start, stop)`` returns rows ``start:stop`` as a native-endian C-contiguous
+    array of ``dtype``.  It is called from worker threads for disjoint bands, so an
+    array derived from another (packed mask planes) never exists in full: each band
+    is made, compressed and dropped.  Only lossless GZIP_1/GZIP_2 whole-row tiles
+    stream; any other compression asks for all rows at once.
+
+    Parameters
+    ----------
+    shape
+        ``(height, width)`` of the array.
+    dtype
+        Its element type.
+    rows
+        The band factory.
+    """
+
+    ndim = 2
+
+    def __init__(self, shape: tuple[int, int], dtype: Any, rows: Callable[[int, int], np.ndarray]) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.dtype = np.dtype(dtype)
+        self._rows = rows
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(self.shape[0])
+        band = np.asarray(self._rows(start, stop))
+        if band.shape != (stop - start, self.shape[1]) or band.dtype != self.dtype:
+            raise ValueError(
+                f"row source returned {band.dtype} rows of shape {band.shape} for rows {start}:{stop} "
+                f"of a {self.dtype} array of shape {self.shape}"
+            )
+        return band
+
+    def materialize(self) -> np.ndarray:
+        """All rows at once."""
+        return self[0 : self.shape[0]]
 
 
 @dataclasses.dataclass
@@ -341,7 +382,7 @@ def _compressed_cards(
 
 
 def encode_image(
-    array: np.ndarray,
+    array: np.ndarray | RowSource,
     compression: TileCompression | None,
     *,
     threads: int | None = None,
@@ -352,7 +393,8 @@ def encode_image(
     Parameters
     ----------
     array
-        The pixels (any FITS-storable numeric dtype, any byte order).
+        The pixels (any FITS-storable numeric dtype, any byte order), or a `RowSource`
+        that makes them band by band (streamed for lossless whole-row gzip tiles).
     compression
         Tile compression, or None for an uncompressed ``IMAGE`` HDU.
     threads
@@ -367,6 +409,18 @@ def encode_image(
     ValueError
         The array is not 2-D, the algorithm is unknown, or dithering lacks a seed.
     """
+    if isinstance(array, RowSource):
+        tile_w = compression.tile_shape[1] if compression is not None and compression.tile_shape else None
+        streams = (
+            compression is not None
+            and compression.algorithm.upper() in ("GZIP_1", "GZIP_2")
+            and (array.dtype.kind != "f" or compression.dither is None)
+            and (tile_w is None or tile_w >= array.shape[1])
+        )
+        if streams:
+            disk_format(array.dtype)
+            return _encode_lossless(array, compression, threads, level)  # type: ignore[arg-type]
+        array = array.materialize()
     array = np.asarray(array)
     if array.ndim != 2:
         raise ValueError(f"FITS images must be 2-D here, not shape {array.shape}")
@@ -381,17 +435,15 @@ def encode_image(
     compression = dataclasses.replace(compression, algorithm=algorithm)
     if algorithm == "RICE_1" and array.dtype.kind in "iu" and array.dtype.itemsize == 8:
         raise TypeError("RICE_1 cannot compress 64-bit integers; use GZIP_1 or GZIP_2")
-    gz_level = _gzip.DEFAULT_LEVEL if level is None else level
-    h, w = array.shape
-    tile = tuple(int(t) for t in compression.tile_shape) if compression.tile_shape else (1, w)
-    grid = TileGrid((h, w), (tile[0], tile[1]))
-    tiles = np.arange(grid.n_tiles, dtype=np.int64)
     quantized = array.dtype.kind == "f" and compression.dither is not None
     if quantized:
         if compression.dither not in _quantize.DITHER_METHODS:
             raise ValueError(f"unknown dither method {compression.dither!r}")
         if compression.dither != "NO_DITHER" and not compression.seed:
             raise ValueError("a dither seed (ZDITHER0, 1..10000) is required for subtractive dithering")
+        gz_level = _gzip.DEFAULT_LEVEL if level is None else level
+        grid = _tile_grid(array.shape, compression)
+        tiles = np.arange(grid.n_tiles, dtype=np.int64)
         chunks = _chunks(grid, tiles, 8, threads)
         results = _run(lambda c: _quantized_chunk(array, grid, c, compression, gz_level), chunks, threads)
         flat = [r for group in results for r in group]
@@ -404,12 +456,31 @@ def encode_image(
         trailing = [("ZBLANK", _quantize.NULL_VALUE, "")] if any(r[4] for r in flat) else []
         cards = table.cards + _compressed_cards(array, grid, compression, True)
         return EncodedHDU(cards, trailing, table.parts)
-    source = array
+    return _encode_lossless(array, compression, threads, level)
+
+
+def _tile_grid(shape: tuple[int, ...], compression: TileCompression) -> TileGrid:
+    """The tiling of an image of ``shape`` (default: one tile per row)."""
+    h, w = int(shape[0]), int(shape[1])
+    tile = tuple(int(t) for t in compression.tile_shape) if compression.tile_shape else (1, w)
+    return TileGrid((h, w), (tile[0], tile[1]))
+
+
+def _encode_lossless(
+    array: np.ndarray | RowSource, compression: TileCompression, threads: int | None, level: int | None
+) -> EncodedHDU:
+    """Lossless tile compression of a native-endian array (or row source, whole-row gzip tiles)."""
+    algorithm = compression.algorithm.upper()
+    compression = dataclasses.replace(compression, algorithm=algorithm)
+    gz_level = _gzip.DEFAULT_LEVEL if level is None else level
+    grid = _tile_grid(array.shape, compression)
+    tiles = np.arange(grid.n_tiles, dtype=np.int64)
+    source: Any = array
     if array.dtype.kind == "f" and algorithm == "RICE_1":
         # The convention's RICE_1 codes integers; unquantized floats are truncated, exactly
         # as the reference (astropy) does (FORMAT.md §12.2).
         with np.errstate(invalid="ignore"):
-            source = array.astype(np.int32)
+            source = np.asarray(array).astype(np.int32)
     chunks = _chunks(grid, tiles, array.dtype.itemsize, threads)
     results = _run(lambda c: _lossless_chunk(source, grid, c, algorithm, gz_level), chunks, threads)
     table = build_table([p for group in results for p in group])
