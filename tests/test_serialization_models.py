@@ -476,3 +476,16 @@ def test_json_schemas_can_be_generated() -> None:
                 node = schema["$defs"][node["$ref"].rsplit("/", 1)[-1]]
             assert node["title"] == title
     assert _Generic[JsonRef].model_json_schema()["properties"]["ref"]["$ref"] == "#/$defs/JsonRef"
+
+
+def test_tree_models_survive_garbage_collection() -> None:
+    """Parametrized tree models are built once: a full collection does not make reads rebuild them."""
+    import gc
+
+    import lsst.images as li
+    from lsst.images.fits import PointerModel
+
+    for cls in (li.Image, li.Mask, li.MaskedImage, li.VisitImage):
+        first = cls._get_archive_tree_type(PointerModel)
+        gc.collect()
+        assert cls._get_archive_tree_type(PointerModel) is first

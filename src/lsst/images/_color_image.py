@@ -157,7 +157,9 @@ class ColorImage(ArrayImage):
     @staticmethod
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[ColorImageSerializationModel[Any]]:
         """Return the model class to parse for a ColorImage stored with ``pointer_type`` pointers."""
-        return ColorImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+        from .serialization import parametrized
+
+        return parametrized(ColorImageSerializationModel, pointer_type)
 
     def __str__(self) -> str:
         return f"ColorImage({self._bbox}, {self._array.dtype})"

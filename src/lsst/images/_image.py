@@ -396,7 +396,9 @@ class Image(ArrayImage):
     @staticmethod
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[ImageSerializationModel[Any]]:
         """Return the model class to parse for an Image stored with ``pointer_type`` pointers."""
-        return ImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+        from .serialization import parametrized
+
+        return parametrized(ImageSerializationModel, pointer_type)
 
     @staticmethod
     def read_fits(url: Any, *, bbox: Box | None = None) -> Image:

@@ -622,7 +622,9 @@ class Mask(ArrayImage):
     @staticmethod
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[MaskSerializationModel[Any]]:
         """Return the model class to parse for a Mask stored with ``pointer_type`` pointers."""
-        return MaskSerializationModel[pointer_type]  # type: ignore[valid-type]
+        from .serialization import parametrized
+
+        return parametrized(MaskSerializationModel, pointer_type)
 
     @staticmethod
     def read_fits(url: Any, *, bbox: Box | None = None) -> Mask:

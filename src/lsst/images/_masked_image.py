@@ -203,7 +203,9 @@ class MaskedImage(GeneralizedImage):
     @classmethod
     def _get_archive_tree_type(cls, pointer_type: type[Any]) -> type[MaskedImageSerializationModel[Any]]:
         """Return the model class to parse for a MaskedImage stored with ``pointer_type`` pointers."""
-        return MaskedImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+        from .serialization import parametrized
+
+        return parametrized(MaskedImageSerializationModel, pointer_type)
 
     @classmethod
     def read_fits(cls, url: Any, *, bbox: Box | None = None) -> Any:

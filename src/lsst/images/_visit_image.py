@@ -455,8 +455,9 @@ class VisitImage(MaskedImage):
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[VisitImageSerializationModel[Any]]:
         """Return the pydantic model used to read a visit image from an archive with this pointer type."""
         from ._visit_image_model import VisitImageSerializationModel
+        from .serialization import parametrized
 
-        return VisitImageSerializationModel[pointer_type]  # type: ignore[valid-type]
+        return parametrized(VisitImageSerializationModel, pointer_type)
 
     # --- legacy conversions ------------------------------------------------------------------
 

@@ -18,8 +18,10 @@ __all__ = (
     "QuantityModel",
     "TimeModel",
     "is_empty",
+    "parametrized",
 )
 
+import functools
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import astropy.units
@@ -44,6 +46,17 @@ MetadataValue = (
 Strict validation keeps metadata from silently changing type on a round trip
 (e.g. the string ``"1"`` never becomes the integer ``1``).
 """
+
+
+@functools.cache
+def parametrized(model: Any, pointer_type: Any) -> Any:
+    """``model[pointer_type]``, built once per process and kept.
+
+    Pydantic caches parametrized generic models only weakly, so after a full garbage
+    collection every read would rebuild the tree models of its type (validators and
+    all, milliseconds each); holding them here makes that a one-time cost.
+    """
+    return model[pointer_type]
 
 
 def is_empty(value: Any) -> bool:
