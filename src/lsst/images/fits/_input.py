@@ -292,17 +292,28 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Return the (raw, on-disk) header of one HDU, fetched once and cached."""
         header = self._header_cache.get(key)
         if header is None:
-            if key == ExtensionKey():
-                header = self._primary
-            else:
-                try:
-                    header = header_from_bytes(self._header_bytes(key))
-                except InvalidFitsArchiveError:
-                    raise
-                except Exception as err:
-                    raise self._error(f"cannot parse the header of HDU {key.name!r}: {err}") from err
+            header = self._primary if key == ExtensionKey() else self._parse_header(key, header_from_bytes)
             self._header_cache[key] = header
         return header
+
+    def _header_values(self, key: ExtensionKey) -> dict[str, Any]:
+        """Keyword -> value of a data HDU's plain cards (fast path for the tile engine)."""
+        values = self._values_cache.get(key)
+        if values is None:
+            if key == ExtensionKey():
+                values = {card.keyword: card.value for card in self._primary.cards}
+            else:
+                values = self._parse_header(key, header_values)
+            self._values_cache[key] = values
+        return values
+
+    def _parse_header(self, key: ExtensionKey, parse: Callable[[bytes], T]) -> T:
+        """Apply ``parse`` to the raw header of HDU ``key``; failures name the file and HDU."""
+        data = self._header_bytes(key)
+        try:
+            return parse(data)
+        except Exception as err:
+            raise self._error(f"cannot parse the header of HDU {key.name!r}: {err}") from err
 
     def _header_bytes(self, key: ExtensionKey) -> bytes:
         """The raw cards of a data HDU's header (through END), fetched once and cached."""
@@ -315,22 +326,6 @@ class FitsInputArchive(InputArchive[PointerModel]):
             data = data[: find_header_end(data) or len(data)]
             self._raw_headers[key] = data
         return data
-
-    def _header_values(self, key: ExtensionKey) -> dict[str, Any]:
-        """Keyword -> value of a data HDU's plain cards (fast path for the tile engine)."""
-        values = self._values_cache.get(key)
-        if values is None:
-            if key == ExtensionKey():
-                values = {card.keyword: card.value for card in self._primary.cards}
-            else:
-                try:
-                    values = header_values(self._header_bytes(key))
-                except InvalidFitsArchiveError:
-                    raise
-                except Exception as err:
-                    raise self._error(f"cannot parse the header of HDU {key.name!r}: {err}") from err
-            self._values_cache[key] = values
-        return values
 
     def prefetch_headers(self) -> None:
         """Fetch all data-HDU headers with one (coalesced) range request."""
