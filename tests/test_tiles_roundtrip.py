@@ -281,6 +281,18 @@ def test_dither_table_self_check() -> None:
     np.testing.assert_array_equal(dither_values(1, 3), table[int(table[0] * 500) :][:3].astype(np.float64))
 
 
+@pytest.mark.parametrize("n", [1, 4096, 9500, 9501, 12000])
+def test_dither_rows_equal_per_tile_deviates(n: int) -> None:
+    """The batched deviates equal the per-tile sequence, for runs that wrap the table or not."""
+    from lsst.images.fits._tiles._quantize import dither_rows, dither_values
+
+    rows = [1, 2, 499, 9999, 10000, 10001, 123456]
+    expected = np.stack([dither_values(row, n) for row in rows])
+    got = dither_rows(rows, n)
+    assert got.dtype == np.float64 and got.shape == (len(rows), n)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_quantized_zero_noise_tiles_readable_by_cfitsio(tmp_path: Path) -> None:
     import fitsio
 

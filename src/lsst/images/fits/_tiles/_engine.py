@@ -668,7 +668,11 @@ class _Plan:
             # Row tiles of a quantized image: decode the integers per tile, then
             # dequantize the whole chunk with a few vectorized operations.
             batch = [j for j, (kind, _) in enumerate(payloads) if kind == "c"]
-            sizes = {self.grid.tile_size(int(chunk[j])) for j in batch}
+            # Whole-row tiles all have the same size except, possibly, the image's last one.
+            last = self.grid.n_tiles - 1
+            sizes = {self.grid.tile_size(int(chunk[batch[0]]))} if batch else set()
+            if batch and int(chunk[batch[-1]]) == last:
+                sizes.add(self.grid.tile_size(last))
             if len(batch) > 1 and len(sizes) == 1:
                 self._quantized_rows(chunk[batch], [payloads[j][1] for j in batch], sizes.pop(), dest, origin)
                 for j, (kind, payload) in enumerate(payloads):
@@ -695,6 +699,11 @@ class _Plan:
             d.zblank,
         )
         w = self.grid.shape[1]
+        if int(tiles[-1]) - int(tiles[0]) == len(tiles) - 1:
+            # Consecutive equal tiles: one band of rows.
+            y0 = self.grid.bounds(int(tiles[0]))[0]
+            self._place(values.reshape(-1, w), y0, y0 + values.size // w, 0, w, dest, origin)
+            return
         for j, t in enumerate(tiles):
             y0, y1, _, _ = self.grid.bounds(int(t))
             self._place(values[j].reshape(y1 - y0, w), y0, y1, 0, w, dest, origin)

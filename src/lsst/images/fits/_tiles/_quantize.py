@@ -25,6 +25,7 @@ __all__ = (
     "QuantizedTile",
     "dequantize_tile",
     "dither_table",
+    "dither_rows",
     "dither_values",
     "estimate_noise",
     "quantize_tile",
@@ -82,6 +83,43 @@ def dither_values(row: int, n: int) -> np.ndarray:
     if not pieces:
         return np.zeros(0, dtype=np.float64)
     return np.concatenate(pieces).astype(np.float64)
+
+
+@functools.cache
+def _dither_windows(n: int) -> np.ndarray:
+    """Every run of ``n`` consecutive deviates of the table (float64), as a strided view."""
+    return np.lib.stride_tricks.sliding_window_view(dither_table().astype(np.float64), n)
+
+
+def dither_rows(rows: Sequence[int], n: int) -> np.ndarray:
+    """`dither_values` for many tiles of ``n`` pixels at once: a ``(len(rows), n)`` array.
+
+    A tile's deviates are one contiguous run of the table unless the run wraps past its
+    end, which never happens for tiles of at most ``N_RANDOM - 500`` pixels (a run
+    starts in the first 500 entries); then all rows come from one gather instead of a
+    concatenation per tile.
+    """
+    if n > N_RANDOM - 500 or n == 0:
+        return np.stack([dither_values(row, n) for row in rows]).reshape(len(rows), n)
+    table = dither_table()
+    iseed = (np.asarray(rows, dtype=np.int64) - 1) % N_RANDOM
+    starts = (table[iseed].astype(np.float64) * 500.0).astype(np.int64)
+    return _dither_windows(n)[starts]
+
+
+def _minus_dither(ints: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """``ints - dither_rows(rows, n)`` in float64, converting and subtracting in one pass."""
+    n = ints.shape[1]
+    if n > N_RANDOM - 500 or n == 0:
+        return ints.astype(np.float64) - dither_rows(rows, n)
+    table = dither_table()
+    iseed = (np.asarray(rows, dtype=np.int64) - 1) % N_RANDOM
+    starts = (table[iseed].astype(np.float64) * 500.0).astype(np.int64).tolist()
+    windows = _dither_windows(n)
+    values = np.empty(ints.shape, dtype=np.float64)
+    for j, start in enumerate(starts):
+        np.subtract(ints[j], windows[start], out=values[j])
+    return values
 
 
 def _median(values: np.ndarray) -> float:
@@ -204,7 +242,7 @@ def _quantize_rows(
     scaled = flat - zeropt[:, None]
     scaled /= delta[:, None]
     if method in (1, 2):
-        scaled += np.stack([dither_values(row, flat.shape[1]) for row in rows])
+        scaled += dither_rows(rows, flat.shape[1])
         scaled -= 0.5
     out = _nint(scaled).astype(np.int32)
     if method == 2:
@@ -298,10 +336,11 @@ def dequantize_rows(
     zblank: int | None,
 ) -> np.ndarray:
     """`dequantize_tile` for many equally sized tiles at once (one tile per row of ``ints``)."""
-    values = ints.astype(np.float64)
     if method in (1, 2):
-        values -= np.stack([dither_values(row, ints.shape[1]) for row in rows])
+        values = _minus_dither(ints, rows)
         values += 0.5
+    else:
+        values = ints.astype(np.float64)
     values *= zscale[:, None]
     values += zzero[:, None]
     result = values.astype(out_dtype)
