@@ -169,3 +169,47 @@ def test_remove_cards_keeps_order_and_duplicates_of_others() -> None:
     remove_cards(header, {"A"}.__contains__)
     assert list(header.keys()) == ["B", "COMMENT", "C", "COMMENT"]
     assert list(header["COMMENT"]) == ["c1", "c2"]
+
+
+def test_header_map_builds_deferred_headers_once_and_on_demand() -> None:
+    from lsst.images.fits._opaque import ExtensionKey, FitsOpaqueMetadata, HeaderMap
+
+    calls: list[str] = []
+
+    def build(name: str) -> afits.Header:
+        calls.append(name)
+        return afits.Header([("ORIGIN", name)])
+
+    headers = HeaderMap()
+    headers.defer(ExtensionKey("IMAGE"), lambda: build("image"))
+    headers.defer(ExtensionKey("IMAGE"), lambda: build("ignored"))  # first one wins
+    headers[ExtensionKey("MASK")] = afits.Header([("ORIGIN", "mask")])
+    meta = FitsOpaqueMetadata(headers)
+    copied, sub = meta.copy(), meta.subset(None)
+    assert ExtensionKey("IMAGE") in meta.headers and len(meta.headers) == 2 and calls == []
+    assert sub.headers[ExtensionKey("IMAGE")]["ORIGIN"] == "image" and calls == ["image"]
+    assert copied.headers[ExtensionKey("IMAGE")]["ORIGIN"] == "image"
+    assert meta.headers[ExtensionKey("IMAGE")]["ORIGIN"] == "image"
+    assert calls == ["image", "image"]  # the subset and the original each built their own once
+    copied.headers[ExtensionKey("IMAGE")]["ORIGIN"] = "changed"
+    assert meta.headers[ExtensionKey("IMAGE")]["ORIGIN"] == "image"  # copies are independent
+    assert list(meta.headers) == [ExtensionKey("IMAGE"), ExtensionKey("MASK")]
+
+
+def test_read_defers_opaque_headers_until_needed(tmp_path) -> None:
+    """Reading does not parse leftover cards; writing the object again still carries them."""
+    import lsst.images as li
+    from lsst.images.fits._opaque import _Deferred
+
+    image = li.Image(np.arange(12.0).reshape(3, 4), unit=None)
+    path = tmp_path / "image.fits"
+    fits.write(image, path)
+    with afits.open(path, mode="update", disable_image_compression=True) as hdus:
+        hdus[1].header["OBSERVER"] = "someone"
+    read = fits.read(li.Image, path).deserialized
+    items = read._opaque_metadata.headers._items
+    assert any(isinstance(value, _Deferred) for value in items.values())
+    again = tmp_path / "again.fits"
+    fits.write(read, again)
+    with afits.open(again, disable_image_compression=True) as hdus:
+        assert hdus[1].header["OBSERVER"] == "someone"

@@ -37,10 +37,11 @@ from ._headers import (
     header_from_bytes,
     header_values,
     header_without_structural_cards,
+    remove_cards,
     strip_layout_cards,
     strip_structural_cards,
 )
-from ._opaque import ExtensionKey, FitsOpaqueMetadata
+from ._opaque import ExtensionKey, FitsOpaqueMetadata, HeaderMap
 
 if TYPE_CHECKING:
     import astropy.io.fits
@@ -498,17 +499,29 @@ class FitsInputArchive(InputArchive[PointerModel]):
         return array
 
     def _record_opaque(self, key: ExtensionKey, strip_header: Callable[[Any], None]) -> None:
-        """Keep the cards of HDU ``key`` that neither the container nor ``strip_header`` interprets."""
+        """Keep the cards of HDU ``key`` that neither the container nor ``strip_header`` interprets.
+
+        The leftover header is only built (parsed, stripped) when somebody asks for it,
+        typically when the object is written again.
+        """
         if key in self._opaque.headers:
             return
-        if key == ExtensionKey():
-            leftover = self._primary.copy()
-            strip_structural_cards(leftover)
-        else:
-            leftover = header_without_structural_cards(self._header_bytes(key))
-        strip_layout_cards(leftover)
-        strip_header(leftover)
-        self._opaque.add_header(leftover, key=key, copy=False)
+        # The builder must not hold on to the archive (and through it the file's caches).
+        primary = self._primary if key == ExtensionKey() else None
+        raw = None if primary is not None else self._header_bytes(key)
+
+        def build() -> astropy.io.fits.Header:
+            if primary is not None:
+                leftover = primary.copy()
+                strip_structural_cards(leftover)
+            else:
+                leftover = header_without_structural_cards(raw)
+            strip_layout_cards(leftover)
+            strip_header(leftover)
+            remove_cards(leftover, ("EXTNAME", "EXTVER").__contains__)
+            return leftover
+
+        self._opaque.headers.defer(key, build)  # type: ignore[attr-defined]
 
     def get_structured_array(
         self, model: TableModel, strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates
@@ -578,11 +591,18 @@ class FitsInputArchive(InputArchive[PointerModel]):
 
     def get_opaque_metadata(self) -> FitsOpaqueMetadata:
         """Leftover header cards: primary (minus locator/layout cards) and every HDU read."""
-        primary = self._primary.copy()
-        strip_structural_cards(primary)
-        strip_layout_cards(primary)
-        headers = {ExtensionKey(): primary}
-        headers.update(self._opaque.headers)
+
+        source = self._primary
+
+        def primary() -> astropy.io.fits.Header:
+            header = source.copy()
+            strip_structural_cards(header)
+            strip_layout_cards(header)
+            return header
+
+        headers = HeaderMap()
+        headers.defer(ExtensionKey(), primary)
+        headers.add_missing(HeaderMap(self._opaque.headers))
         return FitsOpaqueMetadata(headers, dict(self._opaque.precompressed))
 
 

@@ -13,6 +13,7 @@ __all__ = ("ExtensionKey", "FitsOpaqueMetadata", "PrecompressedImage", "EXTNAME_
 
 import dataclasses
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
@@ -160,17 +161,81 @@ def strip_legacy_exposure_cards(header: astropy.io.fits.Header) -> None:
             header.remove(key, ignore_missing=True, remove_all=True)
 
 
+class _Deferred:
+    """A header to be built from the file's bytes the first time it is asked for."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], astropy.io.fits.Header]) -> None:
+        self.build = build
+
+
+class HeaderMap(MutableMapping[ExtensionKey, "astropy.io.fits.Header"]):
+    """``ExtensionKey -> Header`` mapping whose entries may be built on first access.
+
+    A reader records every HDU's leftover cards, but most objects read are never written
+    back; parsing those cards with astropy for each HDU was a sizeable part of a small
+    cut-out read, so the reader stores how to build them (`defer`) instead.
+    """
+
+    def __init__(self, items: Mapping[ExtensionKey, Any] | Iterable[tuple[ExtensionKey, Any]] = ()) -> None:
+        self._items: dict[ExtensionKey, Any] = {}
+        if isinstance(items, HeaderMap):
+            self._items.update(items._items)
+        else:
+            self._items.update(items)
+
+    def defer(self, key: ExtensionKey, build: Callable[[], astropy.io.fits.Header]) -> None:
+        """Record how to build the header of ``key`` (unless it already has one)."""
+        self._items.setdefault(key, _Deferred(build))
+
+    def add_missing(self, other: HeaderMap) -> None:
+        """Take the entries of ``other`` for keys not yet here, without building them."""
+        for key, value in other._items.items():
+            self._items.setdefault(key, value)
+
+    def __getitem__(self, key: ExtensionKey) -> astropy.io.fits.Header:
+        value = self._items[key]
+        if isinstance(value, _Deferred):
+            value = self._items[key] = value.build()
+        return value
+
+    def __setitem__(self, key: ExtensionKey, value: astropy.io.fits.Header) -> None:
+        self._items[key] = value
+
+    def __delitem__(self, key: ExtensionKey) -> None:
+        del self._items[key]
+
+    def __iter__(self) -> Iterator[ExtensionKey]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __repr__(self) -> str:
+        return f"HeaderMap({list(self._items)})"
+
+
 @dataclasses.dataclass(eq=True)
 class FitsOpaqueMetadata:
     """Per-HDU header cards (and optionally compressed pixels) to re-emit on the next write."""
 
-    headers: dict[ExtensionKey, astropy.io.fits.Header] = dataclasses.field(default_factory=dict)
+    headers: MutableMapping[ExtensionKey, astropy.io.fits.Header] = dataclasses.field(
+        default_factory=HeaderMap
+    )
     """Header cards keyed by the HDU they belong to (``ExtensionKey()`` = primary)."""
 
     precompressed: dict[str, PrecompressedImage] = dataclasses.field(default_factory=dict)
     """EXTNAME → compressed HDU to write verbatim instead of re-compressing."""
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.headers, HeaderMap):
+            self.headers = HeaderMap(self.headers)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FitsOpaqueMetadata):
@@ -209,11 +274,14 @@ class FitsOpaqueMetadata:
 
     def copy(self) -> FitsOpaqueMetadata:
         """Return what a copied object should carry: headers (copied), no precompressed pixels."""
-        return FitsOpaqueMetadata({k: v.copy() for k, v in self.headers.items()})
+        headers = HeaderMap()
+        for key in self.headers:
+            headers.defer(key, lambda key=key: self.headers[key].copy())
+        return FitsOpaqueMetadata(headers)
 
     def subset(self, bbox: Box) -> FitsOpaqueMetadata:
         """Return what a sub-image should carry: the headers, but not the full-size compressed pixels."""
-        return FitsOpaqueMetadata(dict(self.headers))
+        return FitsOpaqueMetadata(HeaderMap(self.headers))
 
     def extract_legacy_primary_header(self, header: astropy.io.fits.Header) -> None:
         """Keep an afw primary header as this object's primary cards, minus bookkeeping.
