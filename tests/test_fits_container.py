@@ -482,3 +482,66 @@ def test_pointer_rows(tmp_path: Path) -> None:
         assert hdus["JSON"].header["NAXIS2"] == 3
         assert hdus[1].name == "SHARED/DATA"
     assert _verify(path).returncode == 0
+
+
+class _RemoteLikeReader:
+    """A duck-typed range reader (as for HTTP or S3): read-ahead applies to it."""
+
+    def __init__(self, data: bytes) -> None:
+        from lsst.images.fits._io import BytesRangeReader
+
+        self._inner = BytesRangeReader(data, name="remote.fits")
+        self.name, self.size = self._inner.name, self._inner.size
+        self.threads: set[str] = set()
+
+    def read_ranges(self, ranges):
+        import threading
+
+        self.threads.add(threading.current_thread().name)
+        return self._inner.read_ranges(ranges)
+
+
+def test_announced_arrays_are_read_ahead_and_equal_plain_reads(tmp_path: Path, arrays) -> None:
+    path = tmp_path / "a.fits"
+    tree = _write(path, arrays)
+    refs = [ArrayReferenceModel.model_validate(r) for r in tree["refs"]]
+    cut = (slice(3, 17), slice(5, 40))
+    reader = _RemoteLikeReader(path.read_bytes())
+    archive = fits.FitsInputArchive(reader)
+    archive.prefetch_arrays([(refs[0], cut), (refs[1], ...), (refs[2], cut)])
+    assert len(archive._prefetched) == 3
+    np.testing.assert_array_equal(archive.get_array(refs[0], slices=cut), arrays["image"][cut])
+    np.testing.assert_array_equal(archive.get_array(refs[1]), arrays["mask"])
+    rows = np.zeros_like(arrays["variance"][cut])
+    archive.get_array_rows(refs[2], lambda a, b, block: rows.__setitem__(slice(a, b), block), slices=cut)
+    np.testing.assert_array_equal(rows, arrays["variance"][cut])
+    assert not archive._prefetched  # every announced array was taken
+    assert any(name.startswith("lsst-images-read") for name in reader.threads)
+    # A request that was not announced (other slices) is read as usual.
+    np.testing.assert_array_equal(
+        archive.get_array(refs[0], slices=(slice(0, 2), slice(0, 3))), arrays["image"][:2, :3]
+    )
+    archive._stop_prefetching()
+
+
+def test_read_ahead_errors_surface_at_the_request(tmp_path: Path, arrays) -> None:
+    path = tmp_path / "a.fits"
+    tree = _write(path, arrays)
+    refs = [ArrayReferenceModel.model_validate(r) for r in tree["refs"]]
+    data = bytearray(path.read_bytes())
+    with afits.open(path, disable_image_compression=True) as hdus:
+        start = hdus[1]._data_offset + hdus[1].header["NAXIS1"] * hdus[1].header["NAXIS2"]
+    data[start : start + 64] = b"\xff" * 64  # corrupt the first tiles of IMAGE
+    archive = fits.FitsInputArchive(_RemoteLikeReader(bytes(data)))
+    archive.prefetch_arrays([(refs[0], ...)])
+    with pytest.raises(fits.InvalidFitsArchiveError, match="remote.fits"):
+        archive.get_array(refs[0])
+    archive._stop_prefetching()
+
+
+def test_local_files_are_not_read_ahead(tmp_path: Path, arrays) -> None:
+    path = tmp_path / "a.fits"
+    tree = _write(path, arrays)
+    with fits.FitsInputArchive.open(str(path)) as archive:
+        archive.prefetch_arrays([(ArrayReferenceModel.model_validate(tree["refs"][0]), ...)])
+        assert not archive._prefetched

@@ -153,3 +153,49 @@ def test_http_missing_file(server) -> None:
     with pytest.raises((FileNotFoundError, fits.InvalidFitsArchiveError, OSError)):
         with fits.FitsInputArchive.open(f"{url}/absent.fits"):
             pass
+
+
+def test_http_visit_image_cutout_loads_planes_concurrently(tmp_path: Path, server) -> None:
+    """A VisitImage cut-out over HTTP equals the local one, and its arrays are fetched at once.
+
+    Requests are held for a while; the read-ahead keeps several in flight together
+    (reading the arrays one after the other would never have more than one).
+    """
+    import threading
+    import time
+
+    import lsst.images as li
+    from conftest import fixture_dir
+    from lsst.images.fits import _io
+
+    source = fixture_dir("lsst-images-2100") / "visit_full.fits"
+    local_path = tmp_path / "visit.fits"
+    local_path.write_bytes(source.read_bytes())
+    url, _ = server
+    box = li.Box(li.Interval(1020, 1090), li.Interval(2050, 2130))
+    expected = li.VisitImage.read_fits(str(local_path), bbox=box)
+
+    original = _io.HttpRangeReader._read_block
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+
+    def held(self, offset, length):
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            time.sleep(0.05)
+            return original(self, offset, length)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    _io.HttpRangeReader._read_block = held
+    try:
+        got = li.VisitImage.read_fits(f"{url}/visit.fits", bbox=box)
+    finally:
+        _io.HttpRangeReader._read_block = original
+    np.testing.assert_array_equal(got.image.array, expected.image.array)
+    np.testing.assert_array_equal(got.variance.array, expected.variance.array)
+    assert got.mask == expected.mask and got.bbox == box
+    assert state["most"] >= 3, state

@@ -29,7 +29,7 @@ from .serialization import (
     OutputArchive,
     no_header_updates,
 )
-from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
+from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
 
 if TYPE_CHECKING:
@@ -535,6 +535,12 @@ class ImageSerializationModel(ArchiveTree, Generic[P]):
             case "projection":
                 return self.projection.deserialize(archive) if self.projection is not None else None
         return super().deserialize_component(component, archive, **kwargs)
+
+    def array_requests(self, *, bbox: Box | None = None) -> list[ArrayRequest]:
+        """The array (and slices) `deserialize` loads for ``bbox``: for `InputArchive.prefetch_arrays`."""
+        _, slices = _subset_slices(self.bbox, bbox)
+        reference, _ = _split_quantity(self.data)
+        return [(reference, slices)]
 
 
 def _reference_shape(data: Any) -> tuple[int, ...]:

@@ -47,7 +47,7 @@ from .serialization import (
     OutputArchive,
     no_header_updates,
 )
-from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
+from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
 
 if TYPE_CHECKING:
@@ -785,6 +785,13 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
                 reference, unpack, slices=slices, strip_header=_make_header_stripper(strip)
             )
         return mask
+
+    def array_requests(self, *, bbox: Box | None = None) -> list[ArrayRequest]:
+        """The arrays (and slices) `deserialize` loads for ``bbox``: for `InputArchive.prefetch_arrays`."""
+        _, slices = _subset_slices(self.bbox, bbox)
+        if len(self.data) == 1 and len(self.data[0].shape) == 3:
+            return [(self.data[0], ... if slices is ... else (slice(None),) + tuple(slices))]
+        return [(reference, slices) for reference in self.data]
 
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
         """Read one component: ``bbox`` and ``projection`` need no pixels."""

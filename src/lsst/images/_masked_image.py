@@ -19,7 +19,7 @@ from ._mask import Mask, MaskPlane, MaskSchema, MaskSerializationModel
 from ._transforms._models import ProjectionSerializationModel
 from .fits._options import FitsCompressionOptions
 from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
-from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
+from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
 
 if TYPE_CHECKING:
@@ -314,6 +314,14 @@ class MaskedImageSerializationModel(ArchiveTree, Generic[P]):
             projection=self._deserialize_projection(archive),
             metadata=dict(self.metadata),
         )
+
+    def array_requests(self, *, bbox: Box | None = None) -> list[ArrayRequest]:
+        """The arrays (and slices) of the three planes `deserialize` loads for ``bbox``."""
+        return [
+            *self.image.array_requests(bbox=bbox),
+            *self.mask.array_requests(bbox=bbox),
+            *self.variance.array_requests(bbox=bbox),
+        ]
 
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
         """Read just ``image``, ``mask``, ``variance`` (accepting ``bbox``), ``projection`` or ``bbox``."""

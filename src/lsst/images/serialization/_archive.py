@@ -12,7 +12,7 @@ __all__ = (
 )
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
@@ -35,6 +35,10 @@ P = TypeVar("P")
 T = TypeVar("T")
 U = TypeVar("U")
 V = TypeVar("V")
+
+
+ArrayRequest = tuple["ArrayReferenceModel | InlineArrayModel", "tuple[slice, ...] | EllipsisType"]
+"""An array model and the slices of it to load (``...`` for all), as announced to `prefetch_arrays`."""
 
 
 def no_header_updates(header: astropy.io.fits.Header) -> None:
@@ -310,6 +314,18 @@ class InputArchive(ABC, Generic[P]):
             raise ArchiveReadError(f"expected a 2-d array, got shape {array.shape}")
         if array.shape[0] > 0:
             consume(0, array.shape[0], array)
+
+    def prefetch_arrays(
+        self,
+        requests: Sequence[tuple[ArrayReferenceModel | InlineArrayModel, tuple[slice, ...] | EllipsisType]],
+    ) -> None:
+        """Announce arrays (and the slices of them) that are about to be loaded.
+
+        An archive may start loading them concurrently, so that later `get_array` /
+        `get_array_rows` calls with the same model and slices find them ready; remote
+        files then need a few round trips in all instead of a few per array.  Purely a
+        hint: this default does nothing, and a request never made is simply dropped.
+        """
 
     @abstractmethod
     def get_structured_array(

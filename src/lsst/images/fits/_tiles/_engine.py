@@ -631,7 +631,8 @@ class _Plan:
             if span <= int(lengths.sum()) + (int(lengths.sum()) >> 2):
                 # The tiles are (nearly) adjacent in the heap, as writers lay them out:
                 # one read, and every payload is a zero-copy view of it.
-                (block,) = self.reader.read_views([(lo, span)])
+                read = getattr(self.reader, "read_views", None) or self.reader.read_ranges
+                (block,) = read([(lo, span)])
                 view = memoryview(block)
                 starts = (offsets - lo).tolist()
                 stops = (offsets - lo + lengths).tolist()
