@@ -600,15 +600,22 @@ class FitsInputArchive(InputArchive[PointerModel]):
         primary = self._primary if key == ExtensionKey() else None
         raw = None if primary is not None else self._header_bytes(key)
 
+        name = self._name
+
         def build() -> astropy.io.fits.Header:
-            if primary is not None:
-                leftover = primary.copy()
-                strip_structural_cards(leftover)
-            else:
-                leftover = header_without_structural_cards(raw)
-            strip_layout_cards(leftover)
-            strip_header(leftover)
-            remove_cards(leftover, ("EXTNAME", "EXTVER").__contains__)
+            try:
+                if primary is not None:
+                    leftover = primary.copy()
+                    strip_structural_cards(leftover)
+                else:
+                    leftover = header_without_structural_cards(raw)
+                strip_layout_cards(leftover)
+                strip_header(leftover)
+                remove_cards(leftover, ("EXTNAME", "EXTVER").__contains__)
+            except Exception as err:
+                raise InvalidFitsArchiveError(
+                    f"{name}: cannot parse the header cards of HDU {key.name or 'PRIMARY'!r}: {err}"
+                ) from err
             return leftover
 
         self._opaque.headers.defer(key, build)  # type: ignore[attr-defined]
