@@ -545,3 +545,33 @@ def test_local_files_are_not_read_ahead(tmp_path: Path, arrays) -> None:
     with fits.FitsInputArchive.open(str(path)) as archive:
         archive.prefetch_arrays([(ArrayReferenceModel.model_validate(tree["refs"][0]), ...)])
         assert not archive._prefetched
+
+
+def test_concurrent_reads_share_the_worker_pool(tmp_path: Path) -> None:
+    """Several threads reading (full and cut-outs) at once all get the right pixels."""
+    import concurrent.futures
+
+    rng = np.random.default_rng(21)
+    arrays = {
+        "image": rng.normal(0, 30, (300, 257)).astype(np.float32),
+        "mask": rng.integers(0, 9, (300, 257)),
+    }
+    path = tmp_path / "a.fits"
+    tree = _write(path, arrays)
+    refs = [ArrayReferenceModel.model_validate(r) for r in tree["refs"]]
+    regions = [
+        ...,
+        (slice(10, 200), slice(5, 250)),
+        (slice(299, 300), slice(0, 1)),
+        (slice(0, 300), slice(100, 101)),
+    ]
+
+    def work(i: int) -> bool:
+        slices = regions[i % len(regions)]
+        with fits.FitsInputArchive.open(str(path), threads=2) as archive:
+            got = [archive.get_array(ref, slices=slices) for ref in refs]
+        want = [a if slices is ... else a[slices] for a in arrays.values()]
+        return all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        assert all(pool.map(work, range(24)))
