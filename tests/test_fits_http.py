@@ -199,3 +199,20 @@ def test_http_visit_image_cutout_loads_planes_concurrently(tmp_path: Path, serve
     np.testing.assert_array_equal(got.variance.array, expected.variance.array)
     assert got.mask == expected.mask and got.bbox == box
     assert state["most"] >= 3, state
+
+
+def test_http_full_read_fetches_each_plane_in_one_request(tmp_path: Path, server) -> None:
+    """Remote readers fetch a plane's tiles together, not one request per ~1 MiB chunk."""
+    url, handler = server
+    rng = np.random.default_rng(13)
+    image = rng.normal(0.0, 30.0, size=(2048, 1024)).astype(np.float32)  # 8 MiB: several chunks
+    path = tmp_path / "rows.fits"
+    with fits.FitsOutputArchive.open(str(path)) as archive:
+        ref = archive.add_array(image, name="image")
+        archive.add_tree({"image": ref.model_dump(mode="json")})
+    handler.requests = 0
+    with fits.FitsInputArchive.open(f"{url}/rows.fits") as archive:
+        ref = ArrayReferenceModel.model_validate(archive.get_tree_dict()["image"])
+        np.testing.assert_array_equal(archive.get_array(ref), image)
+    # primary header, JSON + INDEX, the HDU's header, its tile table, its tiles (+ the size probe)
+    assert handler.requests <= 6, handler.requests

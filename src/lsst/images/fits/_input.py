@@ -479,9 +479,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         remote files: local reads cost no round trips, and measured on two cores the
         extra threads only contend for the interpreter.
         """
-        from ._io import BytesRangeReader, FileRangeReader
-
-        if isinstance(self._reader, (BytesRangeReader, FileRangeReader)):
+        if not getattr(self._reader, "remote", True):
             return
         jobs = []
         for model, slices in requests:

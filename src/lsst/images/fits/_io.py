@@ -93,6 +93,9 @@ class _BaseReader:
 
     name: str
     size: int
+    #: Whether each request costs a network round trip (callers then fetch more per
+    #: request and overlap requests); False for local files and memory.
+    remote: bool = True
 
     def __init__(self, name: str, size: int) -> None:
         self.name = name
@@ -160,6 +163,8 @@ class _BaseReader:
 class FileRangeReader(_BaseReader):
     """Local file read with ``os.pread`` (thread-safe: no shared file position)."""
 
+    remote = False
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         name = os.fspath(path)
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
@@ -192,6 +197,8 @@ class FileRangeReader(_BaseReader):
 
 class BytesRangeReader(_BaseReader):
     """In-memory buffer (bytes, bytearray, memoryview)."""
+
+    remote = False
 
     def __init__(self, data: bytes | bytearray | memoryview, name: str = "<bytes>") -> None:
         self._data = memoryview(data).cast("B")

@@ -42,6 +42,9 @@ from ._table import VLA_DTYPES, TableLayout, TileRows, build_table, pad_block
 _CHUNK_MAX = 1 << 20
 #: Compressed bytes up to which a decode fetches all its tiles with one request.
 _PREFETCH_MAX = 8 << 20
+#: The same for readers whose requests cost a network round trip (``reader.remote``):
+#: fetching chunk by chunk would cost one round trip per ~1 MiB of pixels.
+_REMOTE_PREFETCH_MAX = 256 << 20
 #: Lower bound, so that small tiles are batched (amortizes thread and call overhead).
 _CHUNK_MIN = 64 << 10
 
@@ -874,9 +877,10 @@ def decode_image(
     blobs = reader.read_ranges(layout.row_ranges(tiles, data_offset))
     rows = layout.parse_rows(tiles, blobs)
     plan = _Plan(reader, data_offset, region, out, grid, layout, decoder, rows, sink if streaming else None)
-    if int(rows.columns["COMPRESSED_DATA"][:, 0].sum()) <= _PREFETCH_MAX:
-        # Small reads (cut-outs): one request for every tile -- round trips dominate for
-        # remote files; large reads are fetched chunk by chunk to bound memory.
+    limit = _REMOTE_PREFETCH_MAX if getattr(reader, "remote", True) else _PREFETCH_MAX
+    if int(rows.columns["COMPRESSED_DATA"][:, 0].sum()) <= limit:
+        # One request for every tile: round trips dominate for remote files and small
+        # reads; large local reads are fetched chunk by chunk to bound memory.
         plan.prefetch(tiles)
     _run(plan.run, _chunks(grid, tiles, decoder.element.itemsize, threads), threads)
     return None if streaming else _deliver(out, sink)
