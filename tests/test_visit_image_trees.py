@@ -339,3 +339,50 @@ def test_str_and_repr_of_fixture() -> None:
         "VisitImage(Image(..., bbox=Box(y=Interval(start=0, stop=64), x=Interval(start=0, stop=80)), "
         "dtype=dtype('float32')), mask_schema=MaskSchema([MaskPlane(name='BAD', "
     )
+
+
+def test_obs_info_is_built_on_first_use_only() -> None:
+    """Reading pixels does not import astro_metadata_translator; obs_info still reads back exactly."""
+    import json as _json
+    import subprocess
+    import sys
+
+    path = fixture_dir("lsst-images-2100") / "visit_full.fits"
+    code = (
+        "import sys, json, lsst.images as li\n"
+        f"v = li.VisitImage.read_fits({str(path)!r})\n"
+        "before = 'astro_metadata_translator' in sys.modules\n"
+        "print(json.dumps([before, v.obs_info.instrument, 'astro_metadata_translator' in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    before, instrument, after = _json.loads(out.strip().splitlines()[-1])
+    tree = _json.loads((fixture_dir("lsst-images-2100") / "visit_full.tree.json").read_text())
+    assert (before, after) == (False, True)
+    assert instrument == tree["obs_info"]["instrument"]
+
+
+def test_unresolved_obs_info_is_written_back_verbatim(tmp_path) -> None:
+    from astro_metadata_translator import ObservationInfo
+
+    from lsst.images.fits import FitsInputArchive
+
+    source = fixture_dir("lsst-images-2100") / "visit_full.fits"
+    tree = json.loads((fixture_dir("lsst-images-2100") / "visit_full.tree.json").read_text())
+    visit = VisitImage.read_fits(source)
+    out = tmp_path / "again.fits"
+    visit.write_fits(str(out))  # obs_info never looked at
+    with FitsInputArchive.open(str(out)) as archive:
+        assert archive.get_tree_dict()["obs_info"] == tree["obs_info"]
+    again = VisitImage.read_fits(out)
+    assert again.obs_info == ObservationInfo.model_validate(tree["obs_info"])
+    assert visit[visit.bbox].obs_info is visit.obs_info  # views share the built object
+
+
+def test_malformed_obs_info_fails_when_used() -> None:
+    from lsst.images._visit_image import DeferredObservationInfo
+    from lsst.images.serialization import ArchiveReadError
+
+    with pytest.raises(ArchiveReadError, match="not a valid ObservationInfo"):
+        DeferredObservationInfo({"nonsense_key": 1}).resolve()
+    with pytest.raises(ArchiveReadError, match="not a valid ObservationInfo"):
+        DeferredObservationInfo({"boresight_airmass": "x"}).resolve()

@@ -1,19 +1,20 @@
 """`VisitImageSerializationModel`: the JSON-tree form of a `VisitImage`.
 
-Kept apart from `VisitImage` itself because its ``obs_info`` field needs
-``astro_metadata_translator`` (which imports astropy.coordinates and astropy.io.fits) at
-class-definition time; it is imported on first use so that ``import lsst.images`` stays fast.
+Kept apart from `VisitImage` itself (and imported on first use) so that ``import
+lsst.images`` stays fast.  Its ``obs_info`` field keeps the stored values as they are until
+they are used, so that reading pixels does not import ``astro_metadata_translator`` (which
+imports astropy.coordinates and astropy.time).
 """
 
 from __future__ import annotations
 
 __all__ = ("VisitImageSerializationModel",)
 
+import sys
 from collections.abc import Mapping
-from typing import Any, Generic
+from typing import Annotated, Any, Generic
 
 import pydantic
-from astro_metadata_translator import ObservationInfo
 
 from ._backgrounds import BackgroundMapSerializationModel
 from ._geom import Box
@@ -21,7 +22,7 @@ from ._masked_image import MaskedImageSerializationModel
 from ._observation_summary_stats import ObservationSummaryStats
 from ._polygon import SerializableBounds
 from ._transforms import ProjectionSerializationModel
-from ._visit_image import VisitImage
+from ._visit_image import DeferredObservationInfo, VisitImage
 from .aperture_corrections import ApertureCorrectionMapSerializationModel
 from .cameras import DetectorSerializationModel
 from .fields import FieldSerializationModel
@@ -40,6 +41,38 @@ from .serialization import (
 )
 from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
+
+
+def _accept_obs_info(value: Any) -> Any:
+    """Validate the ``obs_info`` field: stored mappings stay unvalidated until first use."""
+    if isinstance(value, DeferredObservationInfo):
+        return value
+    if isinstance(value, Mapping):
+        return DeferredObservationInfo(value)
+    translator = sys.modules.get("astro_metadata_translator")
+    if translator is not None and isinstance(value, translator.ObservationInfo):
+        return value
+    raise ValueError(
+        f"obs_info must be an ObservationInfo or a mapping of its values, not {type(value).__name__}"
+    )
+
+
+def _dump_obs_info(value: Any, handler: pydantic.SerializerFunctionWrapHandler) -> Any:
+    """Serialize an `ObservationInfo`, or the stored values of one never looked at."""
+    if isinstance(value, DeferredObservationInfo):
+        value = value.raw if value.resolved is None else value.resolved
+    return handler(value)
+
+
+#: ``obs_info`` as stored in trees: an `ObservationInfo`, or (when read) its stored values
+#: wrapped so that ``astro_metadata_translator`` is only imported when they are used.
+ObservationInfoField = Annotated[
+    Any,
+    pydantic.PlainValidator(_accept_obs_info),
+    pydantic.WrapSerializer(_dump_obs_info),
+    pydantic.WithJsonSchema({"type": "object", "description": "astro_metadata_translator ObservationInfo"}),
+]
+
 
 #: Components of a `VisitImage` that are not pixel planes (and so take no ``bbox``).
 _NON_PIXEL_COMPONENTS = (
@@ -67,7 +100,7 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
     psf: PiffSerializationModel | PSFExSerializationModel | GaussianPSFSerializationModel | Any = (
         pydantic.Field(union_mode="left_to_right")
     )
-    obs_info: ObservationInfo
+    obs_info: ObservationInfoField
     photometric_scaling: FieldSerializationModel | None = None
     summary_stats: ObservationSummaryStats
     detector: DetectorSerializationModel
@@ -152,7 +185,8 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
             case "bounds":
                 return self.bounds.deserialize() if self.bounds is not None else self.bbox
             case "obs_info":
-                return self.obs_info
+                obs = self.obs_info
+                return obs.resolve() if isinstance(obs, DeferredObservationInfo) else obs
             case "summary_stats":
                 return self.summary_stats
             case "photometric_scaling":
