@@ -562,6 +562,7 @@ def test_row_tile_regions_equal_slices_of_the_full_image(algorithm, dtype, rows_
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_shared_worker_pool_survives_fork() -> None:
     """A forked child (multiprocessing's default on Linux) decodes with threads of its own."""
     import multiprocessing
