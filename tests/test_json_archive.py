@@ -406,3 +406,32 @@ def test_pointer_to_union_of_models() -> None:
     assert isinstance(second, _LeafTree)
     # Cached: the deserializer is not called again for the same pointer.
     assert archive.deserialize_pointer(JsonRef(ref="#/indirect/0"), kinds, lambda m, a: None) is first
+
+
+class _PlainArchive:
+    """An archive offering only the plain (specified) interface: no band-by-band methods."""
+
+    _MISSING = ("get_array_rows", "add_array_rows")
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._MISSING:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def test_masks_round_trip_through_an_archive_without_band_methods() -> None:
+    from lsst.images import Mask, MaskPlane, MaskSchema
+
+    rng = np.random.default_rng(3)
+    mask = Mask(schema=MaskSchema([MaskPlane(f"P{i}", "") for i in range(40)]), shape=(6, 7))
+    for name in mask.schema.names:
+        mask.set(name, rng.random((6, 7)) < 0.3)
+    out = JsonOutputArchive()
+    tree = out.finish(mask.serialize(_PlainArchive(out)))
+    doc = pyjson.loads(dump_tree_json(tree))
+    model = type(tree).model_validate(doc)
+    again = model.deserialize(_PlainArchive(JsonInputArchive(doc)))
+    assert again == mask

@@ -606,7 +606,10 @@ class Mask(ArrayImage):
                 self, unit=None, update_header=describe, add_offset_wcs=add_offset_wcs
             )
             shape = (self._array.shape[0], self._array.shape[1])
-            data.append(archive.add_array_rows(shape, np.dtype(np.int32), pack, update_header=updater))
+            if hasattr(archive, "add_array_rows"):
+                data.append(archive.add_array_rows(shape, np.dtype(np.int32), pack, update_header=updater))
+            else:  # an archive written against the plain OutputArchive interface
+                data.append(archive.add_array(pack(0, shape[0]), update_header=updater))
         projection = None
         if save_projection and self._projection is not None:
             projection = archive.serialize_direct("projection", self._projection.serialize)
@@ -781,9 +784,12 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
                     packed = _apply_slices_if_needed(packed, full, bbox, slices)
                 mask._set_from_storage_array(chunk, packed, start)
 
-            archive.get_array_rows(
-                reference, unpack, slices=slices, strip_header=_make_header_stripper(strip)
-            )
+            stripper = _make_header_stripper(strip)
+            if hasattr(archive, "get_array_rows"):
+                archive.get_array_rows(reference, unpack, slices=slices, strip_header=stripper)
+            else:  # an archive written against the plain InputArchive interface
+                packed = archive.get_array(reference, slices=slices, strip_header=stripper)
+                unpack(0, packed.shape[0], packed)
         return mask
 
     def array_requests(self, *, bbox: Box | None = None) -> list[ArrayRequest]:
