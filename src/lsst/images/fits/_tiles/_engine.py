@@ -1,13 +1,16 @@
 """Public entry points of the tile engine: encode/decode whole images or regions.
 
 Work is split into *chunks* of consecutive tiles (bounded in raw bytes, several per
-worker) that run in a `~concurrent.futures.ThreadPoolExecutor`: deflate/inflate (zlib,
-isal), the RICE coder and numpy's copies all release the GIL, so chunks proceed in
+worker) that run in a shared `~concurrent.futures.ThreadPoolExecutor`: deflate/inflate
+(zlib, isal), the RICE coder and numpy's copies all release the GIL, so chunks proceed in
 parallel, and per-tile Python overhead is paid once per chunk, not per thread hop.
 
-Decoding writes tiles straight into the preallocated output array; each chunk fetches
-its own compressed bytes (one coalesced ``read_ranges`` call), so a full-plane read never
-holds more than a few chunks of compressed data at once.
+Decoding writes tiles straight into the preallocated output array, or hands bands of
+rows to a *sink* (so a plane stored in another layout, such as packed mask bits, is
+converted without a full-size temporary); encoding can likewise take its rows from a
+`RowSource`.  Small reads, and every read from a remote reader (``reader.remote``), fetch
+all their tiles in one coalesced request; large local reads fetch chunk by chunk, so a
+full-plane read never holds more than a few chunks of compressed data at once.
 """
 
 from __future__ import annotations
