@@ -15,7 +15,7 @@ from ._generalized_image import ArrayImage
 from ._geom import Box
 from ._image import Image, ImageSerializationModel, _resolve_shape_and_bbox
 from ._transforms._models import ProjectionSerializationModel
-from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
+from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive, parametrized
 from .serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
 
@@ -157,8 +157,6 @@ class ColorImage(ArrayImage):
     @staticmethod
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[ColorImageSerializationModel[Any]]:
         """Return the model class to parse for a ColorImage stored with ``pointer_type`` pointers."""
-        from .serialization import parametrized
-
         return parametrized(ColorImageSerializationModel, pointer_type)
 
     def __str__(self) -> str:

@@ -28,6 +28,7 @@ from .serialization import (
     InvalidParameterError,
     OutputArchive,
     no_header_updates,
+    parametrized,
 )
 from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
@@ -396,8 +397,6 @@ class Image(ArrayImage):
     @staticmethod
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[ImageSerializationModel[Any]]:
         """Return the model class to parse for an Image stored with ``pointer_type`` pointers."""
-        from .serialization import parametrized
-
         return parametrized(ImageSerializationModel, pointer_type)
 
     @staticmethod

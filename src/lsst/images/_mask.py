@@ -17,6 +17,7 @@ import dataclasses
 import math
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from functools import partial
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
@@ -46,6 +47,7 @@ from .serialization import (
     NumberType,
     OutputArchive,
     no_header_updates,
+    parametrized,
 )
 from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
@@ -606,10 +608,11 @@ class Mask(ArrayImage):
                 self, unit=None, update_header=describe, add_offset_wcs=add_offset_wcs
             )
             shape = (self._array.shape[0], self._array.shape[1])
-            if hasattr(archive, "add_array_rows"):
-                data.append(archive.add_array_rows(shape, np.dtype(np.int32), pack, update_header=updater))
-            else:  # an archive written against the plain OutputArchive interface
-                data.append(archive.add_array(pack(0, shape[0]), update_header=updater))
+            # (An archive written against the specified interface only gets the default.)
+            add_rows = getattr(archive, "add_array_rows", None) or partial(
+                OutputArchive.add_array_rows, archive
+            )
+            data.append(add_rows(shape, np.dtype(np.int32), pack, update_header=updater))
         projection = None
         if save_projection and self._projection is not None:
             projection = archive.serialize_direct("projection", self._projection.serialize)
@@ -625,8 +628,6 @@ class Mask(ArrayImage):
     @staticmethod
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[MaskSerializationModel[Any]]:
         """Return the model class to parse for a Mask stored with ``pointer_type`` pointers."""
-        from .serialization import parametrized
-
         return parametrized(MaskSerializationModel, pointer_type)
 
     @staticmethod
@@ -784,12 +785,11 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
                     packed = _apply_slices_if_needed(packed, full, bbox, slices)
                 mask._set_from_storage_array(chunk, packed, start)
 
-            stripper = _make_header_stripper(strip)
-            if hasattr(archive, "get_array_rows"):
-                archive.get_array_rows(reference, unpack, slices=slices, strip_header=stripper)
-            else:  # an archive written against the plain InputArchive interface
-                packed = archive.get_array(reference, slices=slices, strip_header=stripper)
-                unpack(0, packed.shape[0], packed)
+            # (An archive written against the specified interface only gets the default.)
+            get_rows = getattr(archive, "get_array_rows", None) or partial(
+                InputArchive.get_array_rows, archive
+            )
+            get_rows(reference, unpack, slices=slices, strip_header=_make_header_stripper(strip))
         return mask
 
     def array_requests(self, *, bbox: Box | None = None) -> list[ArrayRequest]:

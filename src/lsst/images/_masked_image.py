@@ -18,7 +18,7 @@ from ._image import Image, ImageSerializationModel
 from ._mask import Mask, MaskPlane, MaskSchema, MaskSerializationModel
 from ._transforms._models import ProjectionSerializationModel
 from .fits._options import FitsCompressionOptions
-from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
+from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive, parametrized
 from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
 from .utils import is_none
 
@@ -203,8 +203,6 @@ class MaskedImage(GeneralizedImage):
     @classmethod
     def _get_archive_tree_type(cls, pointer_type: type[Any]) -> type[MaskedImageSerializationModel[Any]]:
         """Return the model class to parse for a MaskedImage stored with ``pointer_type`` pointers."""
-        from .serialization import parametrized
-
         return parametrized(MaskedImageSerializationModel, pointer_type)
 
     @classmethod

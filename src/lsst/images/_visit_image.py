@@ -22,7 +22,7 @@ from .aperture_corrections import ApertureCorrectionMap, ApertureCorrectionMapSe
 from .cameras import Detector
 from .fields import BaseField
 from .psfs import GaussianPointSpreadFunction, PointSpreadFunction
-from .serialization import ArchiveReadError, MetadataValue, OutputArchive
+from .serialization import ArchiveReadError, MetadataValue, OutputArchive, parametrized
 
 if TYPE_CHECKING:
     # astro_metadata_translator pulls in astropy.coordinates and astropy.io.fits, so it is only
@@ -504,7 +504,6 @@ class VisitImage(MaskedImage):
     def _get_archive_tree_type(pointer_type: type[Any]) -> type[VisitImageSerializationModel[Any]]:
         """Return the pydantic model used to read a visit image from an archive with this pointer type."""
         from ._visit_image_model import VisitImageSerializationModel
-        from .serialization import parametrized
 
         return parametrized(VisitImageSerializationModel, pointer_type)
 

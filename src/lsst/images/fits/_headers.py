@@ -12,19 +12,19 @@ __all__ = (
     "BLOCK",
     "LOCATOR_CARDS",
     "add_offset_wcs",
-    "header_values",
-    "header_without_structural_cards",
-    "remove_cards",
     "header_from_bytes",
     "header_to_bytes",
+    "header_values",
+    "header_without_structural_cards",
     "padded",
+    "remove_cards",
     "strip_offset_wcs",
     "strip_structural_cards",
     "strip_wcs_cards",
 )
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -162,6 +162,15 @@ def strip_structural_cards(header: astropy.io.fits.Header) -> None:
     remove_cards(header, _STRUCTURAL.match)
 
 
+def _cards(data: bytes) -> Iterator[bytes]:
+    """The 80-byte cards of raw header bytes, up to (not including) END."""
+    for offset in range(0, len(data) - 79, 80):
+        card = data[offset : offset + 80]
+        if card[:8] == b"END     ":
+            return
+        yield card
+
+
 def header_without_structural_cards(data: bytes) -> astropy.io.fits.Header:
     """Parse raw header bytes, leaving out the cards `strip_structural_cards` removes.
 
@@ -173,11 +182,8 @@ def header_without_structural_cards(data: bytes) -> astropy.io.fits.Header:
 
     kept = []
     keep = True
-    for offset in range(0, len(data) - 79, 80):
-        card = data[offset : offset + 80]
+    for card in _cards(data):
         keyword = card[:8].rstrip().decode("ascii", "replace").upper()
-        if keyword == "END":
-            break
         if keyword != "CONTINUE":
             keep = keyword == "HIERARCH" or not _STRUCTURAL.match(keyword)
         if keep:
@@ -201,11 +207,8 @@ def header_values(data: bytes) -> dict[str, Any]:
     card wins over an earlier one with the same keyword.
     """
     values: dict[str, Any] = {}
-    for offset in range(0, len(data) - 79, 80):
-        card = data[offset : offset + 80]
+    for card in _cards(data):
         if card[8:10] != b"= ":
-            if card[:8] == b"END     ":
-                break
             continue
         keyword = card[:8].rstrip().decode("ascii", "replace").upper()
         match = _VALUE.match(card, 10)

@@ -466,10 +466,12 @@ class FitsInputArchive(InputArchive[PointerModel]):
     #: larger ones are decoded on request, so that packed mask planes can stream.
     PREFETCH_MAX_PIXELS = 1 << 22
 
-    def prefetch_arrays(
-        self,
-        requests: Sequence[tuple[ArrayReferenceModel | InlineArrayModel, tuple[slice, ...] | EllipsisType]],
-    ) -> None:
+    @property
+    def _reads_ahead(self) -> bool:
+        """Whether announced arrays are loaded ahead: for remote files only (see `prefetch_arrays`)."""
+        return bool(getattr(self._reader, "remote", True))
+
+    def prefetch_arrays(self, requests: Sequence[ArrayRequest]) -> None:
         """Start decoding the announced arrays concurrently (see `InputArchive.prefetch_arrays`).
 
         Each array is fetched and decoded in a thread of its own (its tiles still go to
@@ -479,39 +481,25 @@ class FitsInputArchive(InputArchive[PointerModel]):
         remote files: local reads cost no round trips, and measured on two cores the
         extra threads only contend for the interpreter.
         """
-        if not getattr(self._reader, "remote", True):
+        if not self._reads_ahead:
             return
-        jobs = []
         for model, slices in requests:
             if isinstance(model, InlineArrayModel) or not isinstance(model.source, str):
                 continue
             try:
-                key = self._prefetch_key(model, slices)
-                region = _check_region(slices, tuple(int(n) for n in model.shape))
+                shape = tuple(int(n) for n in model.shape)
+                region = _check_region(slices, shape)
+                key = _prefetch_key(model, region)
             except Exception:
                 continue  # the real request will report the problem
-            shape = tuple(int(n) for n in model.shape)
-            pixels = (
-                int(np.prod(shape))
-                if region is None
-                else ((region[0].stop - region[0].start) * (region[1].stop - region[1].start))
-            )
-            if key in self._prefetched or pixels > self.PREFETCH_MAX_PIXELS:
+            extent = shape if region is None else tuple(s.stop - s.start for s in region)
+            if key in self._prefetched or int(np.prod(extent)) > self.PREFETCH_MAX_PIXELS:
                 continue
-            jobs.append((key, model, slices))
-        if not jobs:
-            return
-        if self._prefetch_pool is None:
-            self._prefetch_pool = concurrent.futures.ThreadPoolExecutor(
-                8, thread_name_prefix="lsst-images-read"
-            )
-        for key, model, slices in jobs:
+            if self._prefetch_pool is None:
+                self._prefetch_pool = concurrent.futures.ThreadPoolExecutor(
+                    8, thread_name_prefix="lsst-images-read"
+                )
             self._prefetched[key] = self._prefetch_pool.submit(self._decode_array, model, slices, None)
-
-    def _prefetch_key(self, model: ArrayReferenceModel, slices: tuple[slice, ...] | EllipsisType) -> tuple:
-        region = _check_region(slices, tuple(int(n) for n in model.shape))
-        span = None if region is None else tuple((s.start, s.stop) for s in region)
-        return (str(ExtensionKey.from_str(str(model.source))), span)
 
     def _stop_prefetching(self) -> None:
         """Drop announced arrays nobody asked for and stop the read-ahead threads."""
@@ -531,7 +519,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         future = None
         if self._prefetched:
             with contextlib.suppress(Exception):
-                future = self._prefetched.pop(self._prefetch_key(model, slices), None)
+                region = _check_region(slices, tuple(int(n) for n in model.shape))
+                future = self._prefetched.pop(_prefetch_key(model, region), None)
         if future is not None:
             array = future.result()
             if consume is not None:
@@ -597,17 +586,15 @@ class FitsInputArchive(InputArchive[PointerModel]):
         # The builder must not hold on to the archive (and through it the file's caches).
         primary = self._primary if key == ExtensionKey() else None
         raw = None if primary is not None else self._header_bytes(key)
-
         name = self._name
 
         def build() -> astropy.io.fits.Header:
             try:
                 if primary is not None:
-                    leftover = primary.copy()
-                    strip_structural_cards(leftover)
+                    leftover = _primary_leftover(primary)
                 else:
                     leftover = header_without_structural_cards(raw)
-                strip_layout_cards(leftover)
+                    strip_layout_cards(leftover)
                 strip_header(leftover)
                 remove_cards(leftover, ("EXTNAME", "EXTVER").__contains__)
             except Exception as err:
@@ -687,18 +674,25 @@ class FitsInputArchive(InputArchive[PointerModel]):
     def get_opaque_metadata(self) -> FitsOpaqueMetadata:
         """Leftover header cards: primary (minus locator/layout cards) and every HDU read."""
 
-        source = self._primary
-
-        def primary() -> astropy.io.fits.Header:
-            header = source.copy()
-            strip_structural_cards(header)
-            strip_layout_cards(header)
-            return header
-
+        primary = self._primary
         headers = HeaderMap()
-        headers.defer(ExtensionKey(), primary)
-        headers.add_missing(HeaderMap(self._opaque.headers))
+        headers.defer(ExtensionKey(), lambda: _primary_leftover(primary))
+        headers.add_missing(self._opaque.headers)  # type: ignore[arg-type]  # (always a HeaderMap)
         return FitsOpaqueMetadata(headers, dict(self._opaque.precompressed))
+
+
+def _primary_leftover(primary: astropy.io.fits.Header) -> astropy.io.fits.Header:
+    """The cards of a primary header that are not the container's own (a copy)."""
+    header = primary.copy()
+    strip_structural_cards(header)
+    strip_layout_cards(header)
+    return header
+
+
+def _prefetch_key(model: ArrayReferenceModel, region: tuple[slice, slice] | None) -> tuple:
+    """What identifies an announced array: its HDU and the region of it."""
+    span = None if region is None else tuple((s.start, s.stop) for s in region)
+    return (str(ExtensionKey.from_str(str(model.source))), span)
 
 
 def _stored_shape(header: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -776,7 +770,8 @@ def read(
     with FitsInputArchive.open(path, page_size=page_size, partial=bool(partial), threads=threads) as archive:
         tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
         tree = archive.get_tree(tree_type)
-        archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
+        if archive._reads_ahead:
+            archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
         obj = tree.deserialize(archive, **kwargs)
         opaque = archive.get_opaque_metadata()
         with contextlib.suppress(AttributeError):
@@ -788,9 +783,7 @@ def read(
 _SMALL_HDU = 1 << 20
 
 
-def _announced_arrays(
-    tree: Any, archive: FitsInputArchive, kwargs: Mapping[str, Any]
-) -> list[tuple[Any, Any]]:
+def _announced_arrays(tree: Any, archive: FitsInputArchive, kwargs: Mapping[str, Any]) -> list[ArrayRequest]:
     """The arrays a tree's ``deserialize(**kwargs)`` is about to load, with their slices.
 
     The pixel planes come from the tree itself (``array_requests``, which knows how a

@@ -253,20 +253,16 @@ class FitsOpaqueMetadata:
         name: str | None = None,
         ver: int | None = None,
         key: ExtensionKey | None = None,
-        *,
-        copy: bool = True,
     ) -> None:
         """Record the leftover cards of one HDU unless that HDU already has an entry.
 
         EXTNAME and EXTVER are dropped: the writer derives them from the archive path.
-        ``copy=False`` stores ``header`` itself (for a header built for this purpose).
         """
         if key is None:
             key = ExtensionKey(name or "", ver or 1)
         if key in self.headers:
             return
-        if copy:
-            header = header.copy()
+        header = header.copy()
         from ._headers import remove_cards
 
         remove_cards(header, ("EXTNAME", "EXTVER").__contains__)

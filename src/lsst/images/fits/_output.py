@@ -271,9 +271,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
     ) -> ArrayReferenceModel | InlineArrayModel:
         """Store ``array`` as an image HDU named after its archive path and return its reference."""
-        if name is None:
-            raise ValueError("FITS archives need a name (archive path) for every array")
-        self._check_open()
+        name = self._array_name(name)
         array = np.asarray(array)
         if array.dtype == np.bool_:
             raise TypeError(f"cannot write boolean array {name!r} to FITS; convert it to an integer type")
@@ -294,13 +292,18 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         """Store a 2-d array made band by band: compressed as the bands are produced."""
         from ._engine import RowSource
 
-        if name is None:
-            raise ValueError("FITS archives need a name (archive path) for every array")
-        self._check_open()
+        name = self._array_name(name)
         dtype = np.dtype(dtype)
         if dtype == np.bool_ or len(shape) != 2:
             return self.add_array(rows(0, int(shape[0])), name=name, update_header=update_header)
         return self._add_image(RowSource(shape, dtype, rows), name, update_header)
+
+    def _array_name(self, name: str | None) -> str:
+        """Check that arrays can still be added and have a name (their EXTNAME)."""
+        if name is None:
+            raise ValueError("FITS archives need a name (archive path) for every array")
+        self._check_open()
+        return name
 
     def _add_image(
         self, array: Any, name: str, update_header: Callable[[astropy.io.fits.Header], None]

@@ -315,10 +315,7 @@ class InputArchive(ABC, Generic[P]):
         if array.shape[0] > 0:
             consume(0, array.shape[0], array)
 
-    def prefetch_arrays(
-        self,
-        requests: Sequence[tuple[ArrayReferenceModel | InlineArrayModel, tuple[slice, ...] | EllipsisType]],
-    ) -> None:
+    def prefetch_arrays(self, requests: Sequence[ArrayRequest]) -> None:
         """Announce arrays (and the slices of them) that are about to be loaded.
 
         An archive may start loading them concurrently, so that later `get_array` /

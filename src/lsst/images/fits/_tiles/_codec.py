@@ -171,17 +171,12 @@ def native_from_shuffled(planes: np.ndarray, out: np.ndarray) -> None:
 
     ``planes`` is ``(k, itemsize, ...)`` (byte plane ``b`` of tile ``j`` is
     ``planes[j, b]``, of any shape, possibly a strided view); ``out`` is the native
-    destination as bytes, ``(k, ..., itemsize)`` with the same middle shape, or an
-    array of ``k * m`` elements for flat ``(k, itemsize, m)`` planes.  One strided copy
-    per byte plane.
+    destination as bytes, ``(k, ..., itemsize)`` with the same middle shape.  One strided
+    copy per byte plane.
     """
     itemsize = planes.shape[1]
-    if out.dtype == np.uint8 and out.ndim == planes.ndim and out.shape[-1] == itemsize:
-        dst = out
-    else:
-        dst = out.view(np.uint8).reshape(planes.shape[0], *planes.shape[2:], itemsize)
     for b in range(itemsize):
-        dst[..., itemsize - 1 - b if _LITTLE else b] = planes[:, b]
+        out[..., itemsize - 1 - b if _LITTLE else b] = planes[:, b]
 
 
 class TileDecoder:

@@ -152,11 +152,6 @@ class EncodedHDU:
             return self.parts[0]
         return b"".join(self.parts)
 
-    @property
-    def nbytes(self) -> int:
-        """Length of the data part."""
-        return sum(memoryview(p).nbytes for p in self.parts)
-
 
 # --------------------------------------------------------------------------- threading
 
@@ -416,6 +411,7 @@ def encode_image(
         The array is not 2-D, the algorithm is unknown, or dithering lacks a seed.
     """
     if isinstance(array, RowSource):
+        # Only lossless gzip of whole-row tiles streams; anything else takes all rows at once.
         tile_w = compression.tile_shape[1] if compression is not None and compression.tile_shape else None
         streams = (
             compression is not None
@@ -423,18 +419,17 @@ def encode_image(
             and (array.dtype.kind != "f" or compression.dither is None)
             and (tile_w is None or tile_w >= array.shape[1])
         )
-        if streams:
-            disk_format(array.dtype)
-            return _encode_lossless(array, compression, threads, level)  # type: ignore[arg-type]
-        array = array.materialize()
-    array = np.asarray(array)
-    if array.ndim != 2:
-        raise ValueError(f"FITS images must be 2-D here, not shape {array.shape}")
+        if not streams:
+            array = array.materialize()
+    if not isinstance(array, RowSource):  # (a row source makes native-endian rows)
+        array = np.asarray(array)
+        if array.ndim != 2:
+            raise ValueError(f"FITS images must be 2-D here, not shape {array.shape}")
+        if array.dtype.byteorder not in ("=", "|"):
+            array = array.astype(array.dtype.newbyteorder("="))
     disk_format(array.dtype)  # raises TypeError for unsupported dtypes
-    if array.dtype.byteorder not in ("=", "|"):
-        array = array.astype(array.dtype.newbyteorder("="))
     if compression is None:
-        return _encode_plain(array)
+        return _encode_plain(array)  # type: ignore[arg-type]  # (row sources stream only when compressed)
     algorithm = compression.algorithm.upper()
     if algorithm not in ("GZIP_1", "GZIP_2", "RICE_1"):
         raise ValueError(f"unsupported compression algorithm {compression.algorithm!r}")
@@ -476,8 +471,7 @@ def _encode_lossless(
     array: np.ndarray | RowSource, compression: TileCompression, threads: int | None, level: int | None
 ) -> EncodedHDU:
     """Lossless tile compression of a native-endian array (or row source, whole-row gzip tiles)."""
-    algorithm = compression.algorithm.upper()
-    compression = dataclasses.replace(compression, algorithm=algorithm)
+    algorithm = compression.algorithm
     gz_level = _gzip.DEFAULT_LEVEL if level is None else level
     grid = _tile_grid(array.shape, compression)
     tiles = np.arange(grid.n_tiles, dtype=np.int64)
@@ -578,8 +572,10 @@ class _Plan:
         self.grid = grid
         self.decoder = decoder
         self.first_tile = int(rows.tiles[0])
-        self.contiguous = bool(len(rows.tiles) == rows.tiles[-1] - rows.tiles[0] + 1)
-        self.position = None if self.contiguous else {int(t): i for i, t in enumerate(rows.tiles)}
+        contiguous = len(rows.tiles) == rows.tiles[-1] - rows.tiles[0] + 1
+        # Consecutive tiles (always so for whole-row tiles) need no lookup table.
+        self.position = None if contiguous else {int(t): i for i, t in enumerate(rows.tiles)}
+        self.read = getattr(reader, "read_views", None) or reader.read_ranges
         self.prefetched: dict[int, tuple[str, memoryview]] | None = None
         cols = rows.columns
         self.comp = cols.get("COMPRESSED_DATA")
@@ -637,8 +633,7 @@ class _Plan:
             if span <= int(lengths.sum()) + (int(lengths.sum()) >> 2):
                 # The tiles are (nearly) adjacent in the heap, as writers lay them out:
                 # one read, and every payload is a zero-copy view of it.
-                read = getattr(self.reader, "read_views", None) or self.reader.read_ranges
-                (block,) = read([(lo, span)])
+                (block,) = self.read([(lo, span)])
                 view = memoryview(block)
                 starts = (offsets - lo).tolist()
                 stops = (offsets - lo + lengths).tolist()
@@ -646,9 +641,7 @@ class _Plan:
             kinds_ranges = [("c", o, n) for o, n in zip(offsets.tolist(), lengths.tolist(), strict=True)]
         else:
             kinds_ranges = [self._payload_range(int(t)) for t in chunk]
-        wanted = [(o, n) for _, o, n in kinds_ranges]
-        read = getattr(self.reader, "read_views", None) or self.reader.read_ranges
-        blobs = read(wanted)
+        blobs = self.read([(o, n) for _, o, n in kinds_ranges])
         return [(k, memoryview(b)) for (k, _, _), b in zip(kinds_ranges, blobs, strict=True)]
 
     def run(self, chunk: np.ndarray) -> None:

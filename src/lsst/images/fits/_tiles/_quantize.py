@@ -91,30 +91,33 @@ def _dither_windows(n: int) -> np.ndarray:
     return np.lib.stride_tricks.sliding_window_view(dither_table().astype(np.float64), n)
 
 
-def dither_rows(rows: Sequence[int], n: int) -> np.ndarray:
-    """`dither_values` for many tiles of ``n`` pixels at once: a ``(len(rows), n)`` array.
+def _dither_starts(rows: Sequence[int], n: int) -> list[int] | None:
+    """Table offset of each tile's first deviate, when no tile's run wraps past the table's end.
 
-    A tile's deviates are one contiguous run of the table unless the run wraps past its
-    end, which never happens for tiles of at most ``N_RANDOM - 500`` pixels (a run
-    starts in the first 500 entries); then all rows come from one gather instead of a
-    concatenation per tile.
+    A run starts in the first 500 entries, so tiles of at most ``N_RANDOM - 500`` pixels
+    never wrap and their deviates are one contiguous window of the table; None otherwise.
     """
     if n > N_RANDOM - 500 or n == 0:
-        return np.stack([dither_values(row, n) for row in rows]).reshape(len(rows), n)
+        return None
     table = dither_table()
     iseed = (np.asarray(rows, dtype=np.int64) - 1) % N_RANDOM
-    starts = (table[iseed].astype(np.float64) * 500.0).astype(np.int64)
+    return (table[iseed].astype(np.float64) * 500.0).astype(np.int64).tolist()
+
+
+def dither_rows(rows: Sequence[int], n: int) -> np.ndarray:
+    """`dither_values` for many tiles of ``n`` pixels at once: a ``(len(rows), n)`` array."""
+    starts = _dither_starts(rows, n)
+    if starts is None:
+        return np.stack([dither_values(row, n) for row in rows]).reshape(len(rows), n)
     return _dither_windows(n)[starts]
 
 
 def _minus_dither(ints: np.ndarray, rows: Sequence[int]) -> np.ndarray:
     """``ints - dither_rows(rows, n)`` in float64, converting and subtracting in one pass."""
     n = ints.shape[1]
-    if n > N_RANDOM - 500 or n == 0:
+    starts = _dither_starts(rows, n)
+    if starts is None:
         return ints.astype(np.float64) - dither_rows(rows, n)
-    table = dither_table()
-    iseed = (np.asarray(rows, dtype=np.int64) - 1) % N_RANDOM
-    starts = (table[iseed].astype(np.float64) * 500.0).astype(np.int64).tolist()
     windows = _dither_windows(n)
     values = np.empty(ints.shape, dtype=np.float64)
     for j, start in enumerate(starts):
