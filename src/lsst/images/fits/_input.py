@@ -770,13 +770,23 @@ def read(
     with FitsInputArchive.open(path, page_size=page_size, partial=bool(partial), threads=threads) as archive:
         tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
         tree = archive.get_tree(tree_type)
-        if archive._reads_ahead:
-            archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
-        obj = tree.deserialize(archive, **kwargs)
-        opaque = archive.get_opaque_metadata()
-        with contextlib.suppress(AttributeError):
-            obj._opaque_metadata = opaque
+        obj = deserialize_tree(archive, tree, **kwargs)
         return ReadResult(obj, dict(getattr(tree, "metadata", {}) or {}), getattr(tree, "butler_info", None))
+
+
+def deserialize_tree(archive: FitsInputArchive, tree: Any, **kwargs: Any) -> Any:
+    """Rebuild the object of a parsed tree: the body of `read`, shared with `serialization.open_archive`.
+
+    Remote archives first fetch the arrays the read will load, concurrently; the object
+    gets the file's opaque metadata (header cards to carry to the next write).
+    """
+    if archive._reads_ahead:
+        archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
+    obj = tree.deserialize(archive, **kwargs)
+    opaque = archive.get_opaque_metadata()
+    with contextlib.suppress(AttributeError):
+        obj._opaque_metadata = opaque
+    return obj
 
 
 #: HDUs up to this size are loaded ahead whole: component data (fields, PSF stamps).
