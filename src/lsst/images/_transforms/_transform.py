@@ -111,6 +111,31 @@ class Transform(Generic[I, O]):
         return Transform(frame, frame, Ast.UnitMap(2))
 
     @staticmethod
+    def affine(in_frame: I, out_frame: O, matrix: Any) -> Transform[I, O]:
+        """Return the affine transform ``(x, y) -> M @ (x, y) + shift`` (Rubin 4300).
+
+        Parameters
+        ----------
+        in_frame, out_frame
+            Frames of the input and output points.
+        matrix
+            A 2x2 linear matrix (rows give x' and y'), or a 3x3 augmented matrix
+            whose third column is the shift and whose third row is ``[0, 0, 1]``.
+
+        Raises
+        ------
+        ValueError
+            If the matrix is not 2x2 or 3x3.
+        """
+        m = np.asarray(matrix, dtype=np.float64)
+        if m.shape not in ((2, 2), (3, 3)):
+            raise ValueError(f"An affine transform needs a 2x2 or 3x3 matrix, not one of shape {m.shape}.")
+        mapping: Ast.Mapping = Ast.MatrixMap(m[:2, :2].copy())
+        if m.shape == (3, 3) and (m[0, 2] != 0.0 or m[1, 2] != 0.0):
+            mapping = Ast.CmpMap(mapping, Ast.ShiftMap([m[0, 2], m[1, 2]]), True)
+        return Transform(in_frame, out_frame, mapping.simplify())
+
+    @staticmethod
     def from_fits_wcs(
         fits_wcs: astropy.wcs.WCS,
         in_frame: I,

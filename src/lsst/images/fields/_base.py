@@ -166,7 +166,7 @@ class BaseField(ABC):
         """Attach the field's unit to computed values when a quantity was requested."""
         if quantity:
             unit = self.unit if self.unit is not None else astropy.units.dimensionless_unscaled
-            return astropy.units.Quantity(values, unit, copy=False)
+            return astropy.units.Quantity(np.asarray(values), unit, copy=False)
         return values
 
     def __call__(
