@@ -42,7 +42,6 @@ from ._headers import (
     header_without_structural_cards,
     remove_cards,
     strip_layout_cards,
-    strip_structural_cards,
 )
 from ._opaque import ExtensionKey, FitsOpaqueMetadata, HeaderMap
 
@@ -148,7 +147,22 @@ class FitsInputArchive(InputArchive[PointerModel]):
     @property
     def primary_header(self) -> astropy.io.fits.Header:
         """The primary header as stored (including locator cards)."""
-        return self._primary.copy()
+        return self._primary_header().copy()
+
+    def _primary_header(self) -> astropy.io.fits.Header:
+        """The primary header as an astropy header, parsed on first use.
+
+        Reading needs only the primary header's values (`header_values`), so a read
+        never imports astropy.io.fits unless a caller asks for the header itself.
+        """
+        header = self._header_cache.get(ExtensionKey())
+        if header is None:
+            try:
+                header = header_from_bytes(self._primary_bytes)
+            except Exception as err:
+                raise self._error(f"cannot parse the primary header: {err}") from err
+            self._header_cache[ExtensionKey()] = header
+        return header
 
     @property
     def reader(self) -> Any:
@@ -186,26 +200,28 @@ class FitsInputArchive(InputArchive[PointerModel]):
             head += more
         if end is None:
             raise self._error("primary header has no END card (file truncated?)")
+        self._primary_bytes = head[:end]
         try:
-            self._primary = header_from_bytes(head[:end])
+            primary = header_values(self._primary_bytes)
         except Exception as err:
             raise self._error(f"cannot parse the primary header: {err}") from err
-        missing = [key for key, _ in LOCATOR_CARDS if key not in self._primary]
+        self._values_cache[ExtensionKey()] = primary
+        missing = [key for key, _ in LOCATOR_CARDS if key not in primary]
         if missing:
             raise self._error(
                 "not an lsst.images FITS archive (the primary header lacks the locator cards "
                 f"{', '.join(missing)})"
             )
-        self._layout = "4300" if "FMTVER" in self._primary else "2100"
-        if self._layout == "4300" and int(self._primary["FMTVER"]) > 1:
+        self._layout = "4300" if "FMTVER" in primary else "2100"
+        if self._layout == "4300" and int(primary["FMTVER"]) > 1:
             raise self._error(
-                f"container layout version FMTVER={self._primary['FMTVER']} is newer than supported (1)"
+                f"container layout version FMTVER={primary['FMTVER']} is newer than supported (1)"
             )
         try:
-            json_addr = int(self._primary["JSONADDR"])
-            json_size = int(self._primary["JSONSIZE"])
-            index_addr = int(self._primary["INDXADDR"])
-            index_size = int(self._primary["INDXSIZE"])
+            json_addr = int(primary["JSONADDR"])
+            json_size = int(primary["JSONSIZE"])
+            index_addr = int(primary["INDXADDR"])
+            index_size = int(primary["INDXSIZE"])
         except (TypeError, ValueError) as err:
             raise self._error(f"locator cards are not integers: {err}") from err
         if json_addr <= 0 or index_addr != json_addr + json_size or index_size <= 0:
@@ -302,7 +318,9 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Return the (raw, on-disk) header of one HDU, fetched once and cached."""
         header = self._header_cache.get(key)
         if header is None:
-            header = self._primary if key == ExtensionKey() else self._parse_header(key, header_from_bytes)
+            if key == ExtensionKey():
+                return self._primary_header()
+            header = self._parse_header(key, header_from_bytes)
             self._header_cache[key] = header
         return header
 
@@ -310,10 +328,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Keyword -> value of a data HDU's plain cards (fast path for the tile engine)."""
         values = self._values_cache.get(key)
         if values is None:
-            if key == ExtensionKey():
-                values = {card.keyword: card.value for card in self._primary.cards}
-            else:
-                values = self._parse_header(key, header_values)
+            # (The primary header's values are cached when the archive opens.)
+            values = self._parse_header(key, header_values)
             self._values_cache[key] = values
         return values
 
@@ -584,17 +600,12 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if key in self._opaque.headers:
             return
         # The builder must not hold on to the archive (and through it the file's caches).
-        primary = self._primary if key == ExtensionKey() else None
-        raw = None if primary is not None else self._header_bytes(key)
+        raw = self._primary_bytes if key == ExtensionKey() else self._header_bytes(key)
         name = self._name
 
         def build() -> astropy.io.fits.Header:
             try:
-                if primary is not None:
-                    leftover = _primary_leftover(primary)
-                else:
-                    leftover = header_without_structural_cards(raw)
-                    strip_layout_cards(leftover)
+                leftover = _leftover_cards(raw)
                 strip_header(leftover)
                 remove_cards(leftover, ("EXTNAME", "EXTVER").__contains__)
             except Exception as err:
@@ -674,17 +685,23 @@ class FitsInputArchive(InputArchive[PointerModel]):
     def get_opaque_metadata(self) -> FitsOpaqueMetadata:
         """Leftover header cards: primary (minus locator/layout cards) and every HDU read."""
 
-        primary = self._primary
+        primary, name = self._primary_bytes, self._name
+
+        def build() -> astropy.io.fits.Header:
+            try:
+                return _leftover_cards(primary)
+            except Exception as err:
+                raise InvalidFitsArchiveError(f"{name}: cannot parse the primary header: {err}") from err
+
         headers = HeaderMap()
-        headers.defer(ExtensionKey(), lambda: _primary_leftover(primary))
+        headers.defer(ExtensionKey(), build)
         headers.add_missing(self._opaque.headers)  # type: ignore[arg-type]  # (always a HeaderMap)
         return FitsOpaqueMetadata(headers, dict(self._opaque.precompressed))
 
 
-def _primary_leftover(primary: astropy.io.fits.Header) -> astropy.io.fits.Header:
-    """The cards of a primary header that are not the container's own (a copy)."""
-    header = primary.copy()
-    strip_structural_cards(header)
+def _leftover_cards(raw: bytes) -> astropy.io.fits.Header:
+    """The cards of a raw header that are not the container's own (structural, layout)."""
+    header = header_without_structural_cards(raw)
     strip_layout_cards(header)
     return header
 
