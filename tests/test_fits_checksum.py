@@ -169,6 +169,31 @@ def test_cutout_of_large_hdu_reads_only_its_tiles(tmp_path):
     np.testing.assert_array_equal(cut.array, image.array[10:20, 10:20])
 
 
+def test_header_edited_by_astropy_still_verifies(tmp_path):
+    """astropy updates the checksum cards of an HDU it rewrites: the edit is accepted."""
+    path = _write(tmp_path, _masked_image())
+    with astropy.io.fits.open(path, mode="update", disable_image_compression=True) as hdus:
+        hdus["IMAGE"].header["EXTNAME"] = ("IMAGE", "edited comment")
+    with astropy.io.fits.open(path, disable_image_compression=True) as hdus:
+        assert hdus["IMAGE"].header.comments["EXTNAME"] == "edited comment"
+    back = MaskedImage.read_fits(str(path))
+    np.testing.assert_array_equal(back.image.array, _masked_image().image.array)
+
+
+def test_header_without_both_checksum_cards_is_read_unchecked(tmp_path):
+    """A tool that drops both cards leaves an HDU we read unchecked (same-size edit here)."""
+    path = _write(tmp_path, _masked_image())
+    start, data, _ = _hdu_offsets(path)["IMAGE"]
+    raw = bytearray(path.read_bytes())
+    header = bytes(raw[start:data])
+    for keyword in (b"CHECKSUM=", b"DATASUM ="):
+        position = start + header.index(keyword)
+        raw[position : position + 80] = b"COMMENT".ljust(80)
+    path.write_bytes(bytes(raw))
+    back = MaskedImage.read_fits(str(path))
+    np.testing.assert_array_equal(back.image.array, _masked_image().image.array)
+
+
 def test_missing_checksum_card_in_a_checksummed_file_is_refused(tmp_path):
     path = _write(tmp_path, _masked_image())
     start, data, _ = _hdu_offsets(path)["VARIANCE"]

@@ -390,7 +390,8 @@ class HduVerifier:
     needs no data); data parts are verified when all of their bytes pass through the
     reader anyway (full reads, whole tables) or cheaply can (parts up to `SMALL_DATA`).
     A file whose primary header carries ``CHECKSUM`` was written with checksums on: an
-    HDU of it without the cards is then reported as damaged rather than read unchecked.
+    HDU of it with only one of the two cards is then reported as damaged rather than
+    read unchecked (an HDU without both was edited by a tool that drops them).
 
     Parameters
     ----------
@@ -422,12 +423,13 @@ class HduVerifier:
         checksum, datasum = card_values(header)
         where = self._where(hdu)
         recorded = None
-        if checksum is None or datasum is None:
-            if self.required:
-                raise ChecksumMismatchError(
-                    f"{where}: the file carries checksums but this HDU has no "
-                    f"{'CHECKSUM' if checksum is None else 'DATASUM'} card (damaged header)"
-                )
+        if (checksum is None) != (datasum is None) and self.required:
+            # Tools that edit a header either update both cards or drop both; one of
+            # them alone is a damaged card (a flipped bit in its keyword, say).
+            raise ChecksumMismatchError(
+                f"{where}: the file carries checksums but this HDU has no "
+                f"{'CHECKSUM' if checksum is None else 'DATASUM'} card (damaged header)"
+            )
         if datasum is not None:
             recorded = parse_datasum(datasum, where)
             if checksum is not None:

@@ -19,13 +19,12 @@ import contextlib
 import datetime
 import io
 import os
-import tempfile
-import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Self
 
 import numpy as np
 
+from .._atomic import atomic_output
 from ..serialization import (
     ArchiveTree,
     ArrayReferenceModel,
@@ -165,38 +164,29 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
     ) -> Iterator[Self]:
         """Yield an archive writing to ``filename``; the file appears only on success.
 
-        Bytes go to a temporary file in the same folder, renamed over ``filename`` once
-        the tree has been added; any exception removes the temporary file instead.
+        Bytes go to a temporary file in the same folder (`.._atomic.atomic_output`),
+        flushed, fsync'ed and renamed over ``filename`` once the tree has been added; any
+        exception (or a killed process) leaves ``filename`` as it was.
         """
         path = os.fspath(filename)
         if path.startswith("file://"):
             path = path[len("file://") :]
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".fits.tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w+b") as stream:
-                archive = cls(
-                    None,
-                    compression_options,
-                    opaque_metadata,
-                    compression_seed,
-                    stream=stream,
-                    update_header=update_header,
-                    layout=layout,
-                    data_model=data_model,
-                    threads=threads,
-                    checksum=checksum,
-                )
-                yield archive
-                if not archive._finished:
-                    raise RuntimeError(f"FITS archive for {path!r} was closed before its tree was added")
-                stream.flush()
-            os.chmod(tmp, 0o666 & ~_umask())
-            _replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with atomic_output(path) as stream:
+            archive = cls(
+                None,
+                compression_options,
+                opaque_metadata,
+                compression_seed,
+                stream=stream,
+                update_header=update_header,
+                layout=layout,
+                data_model=data_model,
+                threads=threads,
+                checksum=checksum,
+            )
+            yield archive
+            if not archive._finished:
+                raise RuntimeError(f"FITS archive for {path!r} was closed before its tree was added")
 
     def _make_primary_header(
         self, update_header: Callable[[astropy.io.fits.Header], None]
@@ -581,33 +571,6 @@ def _file_descriptor(stream: IO[bytes]) -> int | None:
         return stream.fileno()
     except (OSError, ValueError):
         return None
-
-
-def _replace(tmp: str, path: str) -> None:
-    """Rename ``tmp`` over ``path``, releasing the replaced file's storage in the background.
-
-    Replacing a large file makes the kernel drop its cached pages and free its blocks
-    when the last reference goes, which takes tens of milliseconds for a visit image.
-    Holding the old file open across the rename moves that work to the moment a
-    background thread closes it; the rename itself stays atomic.
-    """
-    old = None
-    if os.name == "posix":
-        try:
-            old = os.open(path, os.O_RDONLY)
-        except OSError:
-            old = None
-    try:
-        os.replace(tmp, path)
-    finally:
-        if old is not None:
-            threading.Thread(target=os.close, args=(old,), name="lsst-images-release", daemon=True).start()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _is_scalar(value: Any) -> bool:
