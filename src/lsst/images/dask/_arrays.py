@@ -103,7 +103,9 @@ def from_fits(
     return _as_dask(open_plane(path_or_url, plane, bbox), chunks)
 
 
-def stack(paths_or_urls: Iterable[Any], plane: str = "image", *, bbox: Box | None = None) -> dask.array.Array:
+def stack(
+    paths_or_urls: Iterable[Any], plane: str = "image", *, bbox: Box | None = None, chunks: Any = None
+) -> dask.array.Array:
     """Stack one plane of several files into a lazy ``(N, ny, nx)`` dask array.
 
     Step ``i`` along axis 0 is file ``i``; each is read lazily as by `from_fits`, with
@@ -119,6 +121,9 @@ def stack(paths_or_urls: Iterable[Any], plane: str = "image", *, bbox: Box | Non
     bbox
         Absolute box to take from every file; without it all files must have the
         same bbox.
+    chunks
+        Chunks of each file's plane, as for `from_fits` (default: those of the first
+        file's tiles).
 
     Raises
     ------
@@ -148,5 +153,6 @@ def stack(paths_or_urls: Iterable[Any], plane: str = "image", *, bbox: Box | Non
                 f"{other.location}: its {plane} plane is {other.dtype} of shape {other.shape}, but the "
                 f"first file's ({first.location}) is {first.dtype} of shape {first.shape}"
             )
-    chunks = default_chunks(first)
+    if chunks is None:
+        chunks = default_chunks(first)
     return da.stack([_as_dask(p, chunks) for p in planes])
