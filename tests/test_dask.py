@@ -216,7 +216,9 @@ def test_building_reads_no_pixels(files: dict[str, Path], monkeypatch: pytest.Mo
                 for info in [hdus.fileinfo(i)]
             ]
         assert len(pixels) == 3
-        for offset, length in [(offset, length) for name, offset, length in reads if name == str(path)]:
+        of_file = [(offset, length) for name, offset, length in reads if name == str(path)]
+        assert of_file
+        for offset, length in of_file:
             assert all(offset + length <= start or offset >= stop for start, stop in pixels)
     # Computing, by contrast, does read the data.
     reads.clear()

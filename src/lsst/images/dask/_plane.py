@@ -275,13 +275,15 @@ def _cuts(start: int, stop: int, step: int) -> tuple[int, ...]:
     return tuple(b - a for a, b in zip(edges[:-1], edges[1:], strict=True))
 
 
-def default_chunks(plane: FitsPlane, target: int = CHUNK_BYTES) -> tuple[tuple[int, ...], ...]:
+def default_chunks(plane: FitsPlane, target: int | None = None) -> tuple[tuple[int, ...], ...]:
     """Chunks following the plane's compression tiles, about ``target`` bytes each.
 
+    ``target`` defaults to `CHUNK_BYTES`.
     Row tiles give bands of whole rows (a multiple of the tile height); square-ish tiles
     give blocks of whole tiles.  Edges fall on tile boundaries of the stored plane, so
     no tile is decoded by two chunks, even for a ``bbox`` that starts mid-tile.
     """
+    target = CHUNK_BYTES if target is None else target
     th, tw = plane.tile_shape
     ny, nx = plane.shape[:2]
     pixel = plane.dtype.itemsize * (plane.mask_size or 1)
