@@ -15,6 +15,7 @@ __all__ = ("FitsInputArchive", "read")
 
 import concurrent.futures
 import contextlib
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import EllipsisType
@@ -181,6 +182,27 @@ class FitsInputArchive(InputArchive[PointerModel]):
     def reader(self) -> Any:
         """The range reader (exposes ``bytes_read`` and ``request_count``)."""
         return self._reader
+
+    def with_reader(self, reader: Any) -> FitsInputArchive:
+        """Return an archive over the same file that reads through another ``reader``.
+
+        The parsed directory, JSON rows and header caches are shared (they never change
+        once read), while per-read state (deserialized components, read-ahead) starts
+        empty, so code that opens a file once per task (`lsst.images.dask`) parses its
+        headers and index only once per process.
+        """
+        if int(reader.size) != int(self._reader.size):
+            raise self._error(
+                f"the file now has {reader.size} bytes, not {self._reader.size}: it changed since it was read"
+            )
+        clone = copy.copy(self)
+        clone._reader = reader
+        clone._prefetched = {}
+        clone._prefetch_pool = None
+        clone._opaque = FitsOpaqueMetadata()
+        clone._pointer_cache = {}
+        clone._frame_sets = {}
+        return clone
 
     def _error(self, problem: str, cause: BaseException | None = None) -> InvalidFitsArchiveError:
         return InvalidFitsArchiveError(f"{self._name}: {problem}")
