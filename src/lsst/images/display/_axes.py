@@ -90,7 +90,10 @@ def _pixel_overlay(ax: Any, wcs: Any) -> Any:
 
     meta = {"type": ("scalar", "scalar"), "wrap": (None, None), "unit": (u.one, u.one), "name": ("x", "y")}
     overlay = ax.get_coords_overlay(WCSWorld2PixelTransform(wcs), coord_meta=meta)
-    for coord, side, label in ((overlay[0], "t", "x (absolute pixel)"), (overlay[1], "r", "y (absolute pixel)")):
+    for coord, side, label in (
+        (overlay[0], "t", "x (absolute pixel)"),
+        (overlay[1], "r", "y (absolute pixel)"),
+    ):
         coord.set_ticks_position(side)
         coord.set_ticklabel_position(side)
         coord.set_axislabel_position(side)

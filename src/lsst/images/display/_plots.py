@@ -172,4 +172,6 @@ def _draw_values(ax: Any, values: np.ndarray, bbox: Any, stretch: Any, interval:
 
     vmin, vmax = display_limits(values, interval)
     norm = ImageNormalize(vmin=vmin, vmax=vmax, stretch=stretch, clip=True)
-    return ax.imshow(values, origin="lower", extent=extent(bbox), cmap=cmap, norm=norm, interpolation="nearest")
+    return ax.imshow(
+        values, origin="lower", extent=extent(bbox), cmap=cmap, norm=norm, interpolation="nearest"
+    )

@@ -71,7 +71,8 @@ def picture_of(obj: Any, bbox: Any = None) -> Picture:
 
     if not isinstance(obj, Image | MaskedImage | Mask | ColorImage):
         raise TypeError(
-            f"show() draws Image, MaskedImage, VisitImage, Mask and ColorImage objects, not {type(obj).__name__}"
+            "show() draws Image, MaskedImage, VisitImage, Mask and ColorImage objects, "
+            f"not {type(obj).__name__}"
         )
     if bbox is not None:
         if obj.bbox.intersection(bbox) != bbox:
@@ -107,7 +108,8 @@ def requested_planes(mask: Any, planes: str | Sequence[str] | None) -> list[str]
     unknown = [name for name in planes if name not in valid]
     if unknown:
         raise ValueError(
-            f"unknown mask plane(s) {', '.join(map(repr, unknown))}; valid planes: {', '.join(valid)} (or 'all')"
+            f"unknown mask plane(s) {', '.join(map(repr, unknown))}; "
+            f"valid planes: {', '.join(valid)} (or 'all')"
         )
     return list(dict.fromkeys(planes))
 
@@ -204,7 +206,9 @@ def _draw_pixels(ax: Any, picture: Picture, stretch: Any, interval: Any) -> Any:
     from astropy.visualization import ImageNormalize
 
     norm = ImageNormalize(vmin=limits[0], vmax=limits[1], stretch=stretch, clip=True)
-    return ax.imshow(picture.array, origin="lower", extent=box, cmap="gray", norm=norm, interpolation="nearest")
+    return ax.imshow(
+        picture.array, origin="lower", extent=box, cmap="gray", norm=norm, interpolation="nearest"
+    )
 
 
 def _draw_planes(ax: Any, picture: Picture, planes: list[str], alpha: float) -> None:
