@@ -36,12 +36,15 @@ class Source:
         The `lsst.images` class the file is read as.
     bbox
         Full bbox of the stored object.
+    image_hdu
+        Index of the pixel HDU of an afw-written single `Image`.
     """
 
     path: str
     layout: str
     cls: type
     bbox: Any
+    image_hdu: int = 1
 
     @property
     def is_legacy(self) -> bool:
@@ -60,10 +63,12 @@ class Source:
             from .. import fits
 
             return fits.read(self.cls, self.path, bbox=bbox).deserialized
-        from ..legacy import read_masked_image, read_visit_image
+        from ..legacy import read_image, read_masked_image, read_visit_image
 
         if self.cls.__name__ == "VisitImage":
             return read_visit_image(self.path, visit=visit, instrument=instrument, bbox=bbox)
+        if self.cls.__name__ == "Image":
+            return read_image(self.path, ext=self.image_hdu, bbox=bbox)
         return read_masked_image(self.path, bbox=bbox)
 
     def projection(self, *, visit: int | None = None, instrument: str | None = None) -> Any:
@@ -164,22 +169,22 @@ def check_fits_complete(path: str) -> None:
 
 def _open_legacy(path: str) -> Source:
     """Identify an afw-written Exposure / MaskedImage file from its headers."""
-    from ..legacy._reader import _open
+    import lsst.images as li
+
+    from ..legacy._reader import _LegacyImageFile, _open
     from ..serialization import ArchiveReadError
     from ._convert import _has_visit_components
 
     check_fits_complete(path)
     with _open(path) as lf:
-        if not all(lf.has_plane(kind) for kind in ("IMAGE", "MASK", "VARIANCE")):
+        if not lf.has_plane("IMAGE"):
             raise ArchiveReadError(
-                f"{path}: neither an lsst.images archive nor an afw Exposure/MaskedImage file "
-                "(no IMAGE, MASK and VARIANCE planes)"
+                f"{path}: neither an lsst.images archive nor an afw Exposure, MaskedImage or Image file "
+                "(it has no image HDU)"
             )
-        from ..legacy._reader import _LegacyImageFile
-
         bbox = _LegacyImageFile(lf).bbox("IMAGE")
-    import lsst.images as li
-
+        if not (lf.has_plane("MASK") and lf.has_plane("VARIANCE")):
+            return Source(path, "legacy", li.Image, bbox, image_hdu=lf.find_plane("IMAGE"))
     cls = li.VisitImage if _has_visit_components(path) else li.MaskedImage
     return Source(path, "legacy", cls, bbox)
 

@@ -293,6 +293,7 @@ def read_image(
     preserve_quantization: bool = False,
     ext: str | int = 1,
     fits_wcs_frame: Any = None,
+    bbox: Any = None,
 ) -> Any:
     """Read one image HDU of an afw-written FITS file as an `Image`.
 
@@ -307,8 +308,11 @@ def read_image(
         pixels in the primary HDU (``ext=0``).
     fits_wcs_frame
         If given, attach a projection built from the HDU's FITS WCS in this pixel frame.
+    bbox
+        Read only this absolute box (only its rows or tiles are read).
     """
     with _open(uri) as lf:
+        lf.region = bbox
         reader = _LegacyImageFile(lf, preserve_quantization)
         index = _resolve_ext(lf, ext)
         header = lf.header(index)
