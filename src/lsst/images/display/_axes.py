@@ -65,13 +65,31 @@ def make_axes(obj: Any = None, *, figure: Any = None, subplot: Any = 111) -> Any
     ra, dec = ax.coords[0], ax.coords[1]
     ra.set_axislabel("RA (ICRS)")
     dec.set_axislabel("Dec (ICRS)")
-    for coord, side in ((ra, "b"), (dec, "l")):
-        coord.set_ticks_position(side)
-        coord.set_ticklabel_position(side)
-        coord.set_axislabel_position(side)
+    _place_sky_ticks(ax, "b", "l")
     ax.coords.grid(True, color="white", alpha=0.35, linestyle="solid", linewidth=0.6)
     setattr(ax, _OVERLAY_ATTR, _pixel_overlay(ax, wcs))
     return ax
+
+
+def _place_sky_ticks(ax: Any, ra_side: str, dec_side: str) -> None:
+    for coord, side in ((ax.coords[0], ra_side), (ax.coords[1], dec_side)):
+        coord.set_ticks_position(side)
+        coord.set_ticklabel_position(side)
+        coord.set_axislabel_position(side)
+
+
+def _orient_sky_ticks(ax: Any, bbox: Any) -> None:
+    """Put RA on the edge along which it changes most (bottom, or left for rotated images)."""
+    import numpy as np
+
+    left, right, bottom, top = extent(bbox)
+    sky = ax.wcs.pixel_to_world(np.array([left, right, left]), np.array([bottom, bottom, top]))
+    along_bottom = sky[0].spherical_offsets_to(sky[1])
+    along_left = sky[0].spherical_offsets_to(sky[2])
+    ra_on_bottom = abs(along_bottom[0].deg) * abs(along_left[1].deg) >= abs(along_bottom[1].deg) * abs(
+        along_left[0].deg
+    )
+    _place_sky_ticks(ax, "b" if ra_on_bottom else "l", "l" if ra_on_bottom else "b")
 
 
 def _label_pixel_axes(ax: Any) -> None:
@@ -111,6 +129,7 @@ def set_pixel_limits(ax: Any, bbox: Any) -> None:
     overlay = getattr(ax, _OVERLAY_ATTR, None)
     if overlay is None:
         return
+    _orient_sky_ticks(ax, bbox)
     import astropy.units as u
     from matplotlib.ticker import MaxNLocator
 
@@ -129,14 +148,16 @@ def set_title(ax: Any, title: str) -> None:
     ax.set_title(title, pad=42 if has_sky_axes(ax) else 6)
 
 
-def add_colorbar(ax: Any, image: Any, label: str) -> Any:
-    """Add a labelled colour bar with ticks inside the display range.
+def add_colorbar(ax: Any, image: Any, label: str, bbox: Any) -> Any:
+    """Add a labelled colour bar as tall as the image, with ticks inside the display range.
 
     Stretched norms otherwise get extra, overlapping ticks at both ends.
     """
     from matplotlib.ticker import MaxNLocator
 
-    bar = ax.figure.colorbar(image, ax=ax, pad=0.12 if has_sky_axes(ax) else 0.04, fraction=0.05)
+    ratio = min(max(bbox.y.size / bbox.x.size, 0.2), 5.0)
+    pad = 0.12 if has_sky_axes(ax) else 0.04
+    bar = ax.figure.colorbar(image, ax=ax, pad=pad, fraction=0.046 * ratio)
     vmin, vmax = image.norm.vmin, image.norm.vmax
     bar.set_ticks([v for v in MaxNLocator(nbins=7).tick_values(vmin, vmax) if vmin <= v <= vmax])
     bar.set_label(label)

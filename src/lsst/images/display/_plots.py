@@ -93,7 +93,7 @@ def show_psf(
         ax = make_axes(None)
     image = _draw_values(ax, kernel.array, kernel.bbox, stretch_obj, interval_obj, cmap="viridis")
     if colorbar:
-        add_colorbar(ax, image, "kernel value (sums to 1)")
+        add_colorbar(ax, image, "kernel value (sums to 1)", kernel.bbox)
     ax.set_xlabel("x offset (pixel)")
     ax.set_ylabel("y offset (pixel)")
     set_pixel_limits(ax, kernel.bbox)
@@ -150,7 +150,7 @@ def show_field(
     unit = field.unit
     if colorbar:
         label = "value (no unit)" if unit is None else f"value [{unit.to_string()}]"
-        add_colorbar(ax, image, label)
+        add_colorbar(ax, image, label, bbox)
     set_pixel_limits(ax, bbox)
     if title is None:
         title = f"{name + ': ' if name else ''}{type(field).__name__} over {bbox}"

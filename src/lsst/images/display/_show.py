@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._axes import add_colorbar, extent, make_axes, set_pixel_limits, set_title
+from ._axes import add_colorbar, extent, has_sky_axes, make_axes, set_pixel_limits, set_title
 from ._colors import plane_color
 from ._mpl import require_matplotlib
 from ._scaling import display_limits, parse_interval, parse_stretch, scaled
@@ -180,7 +180,7 @@ def show(
         ax = make_axes(picture.projection)
     image = _draw_pixels(ax, picture, stretch_obj, interval_obj)
     if image is not None and colorbar:
-        add_colorbar(ax, image, _unit_label(picture.unit))
+        add_colorbar(ax, image, _unit_label(picture.unit), picture.bbox)
     if planes:
         _draw_planes(ax, picture, planes, mask_alpha)
     set_pixel_limits(ax, picture.bbox)
@@ -238,7 +238,7 @@ def _draw_planes(ax: Any, picture: Picture, planes: list[str], alpha: float) -> 
         handles=handles,
         title="mask planes",
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.1),
+        bbox_to_anchor=(0.5, -0.15 if has_sky_axes(ax) else -0.1),
         ncol=min(4, len(handles)),
         fontsize="small",
         frameon=False,
