@@ -15,6 +15,7 @@ __all__ = ("FitsInputArchive", "read")
 
 import concurrent.futures
 import contextlib
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import EllipsisType
@@ -33,6 +34,7 @@ from ..serialization import (
 )
 from ..serialization._archive import ArrayRequest
 from ..serialization._pointers import pointer_context
+from ._checksum import HduVerifier
 from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
 from ._headers import (
     BLOCK,
@@ -83,9 +85,13 @@ class FitsInputArchive(InputArchive[PointerModel]):
         (path, ``file://`` URL, bytes, binary stream, `lsst.resources.ResourcePath`).
     threads
         Worker threads for tile decompression (None = engine default).
+    verify
+        Verify the ``CHECKSUM``/``DATASUM`` cards of the HDUs read, where the file has
+        them (see `._checksum.HduVerifier` for what a cut-out covers); a mismatch raises
+        `._checksum.ChecksumMismatchError`, an `InvalidFitsArchiveError`.
     """
 
-    def __init__(self, reader: Any, *, threads: int | None = None) -> None:
+    def __init__(self, reader: Any, *, threads: int | None = None, verify: bool = True) -> None:
         from ._engine import open_range_reader
 
         if not (hasattr(reader, "read_ranges") and hasattr(reader, "size")):
@@ -96,6 +102,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._reader = reader
         self._name = str(getattr(reader, "name", "<FITS archive>"))
         self._threads = threads
+        self._verify = verify
         self._header_cache: dict[ExtensionKey, astropy.io.fits.Header] = {}
         self._raw_headers: dict[ExtensionKey, bytes] = {}
         self._values_cache: dict[ExtensionKey, dict[str, Any]] = {}
@@ -113,12 +120,19 @@ class FitsInputArchive(InputArchive[PointerModel]):
     @classmethod
     @contextlib.contextmanager
     def open(
-        cls, path: Any, *, page_size: int = 144000, partial: bool = False, threads: int | None = None
+        cls,
+        path: Any,
+        *,
+        page_size: int = 144000,
+        partial: bool = False,
+        threads: int | None = None,
+        verify: bool = True,
     ) -> Iterator[Self]:
         """Yield an archive reading ``path`` (local path, URL, ResourcePath or bytes).
 
         ``page_size`` and ``partial`` are accepted for API compatibility; the range
-        reader always fetches exactly the bytes needed.
+        reader always fetches exactly the bytes needed.  ``verify=False`` skips the
+        checksum verification.
         """
         from ._engine import open_range_reader
 
@@ -129,7 +143,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         except OSError as err:
             raise InvalidFitsArchiveError(f"{path}: cannot open FITS archive: {err}") from err
         with reader:
-            archive = cls(reader, threads=threads)
+            archive = cls(reader, threads=threads, verify=verify)
             try:
                 yield archive
             finally:
@@ -170,6 +184,27 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """The range reader (exposes ``bytes_read`` and ``request_count``)."""
         return self._reader
 
+    def with_reader(self, reader: Any) -> FitsInputArchive:
+        """Return an archive over the same file that reads through another ``reader``.
+
+        The parsed directory, JSON rows and header caches are shared (they never change
+        once read), while per-read state (deserialized components, read-ahead) starts
+        empty, so code that opens a file once per task (`lsst.images.dask`) parses its
+        headers and index only once per process.
+        """
+        if int(reader.size) != int(self._reader.size):
+            raise self._error(
+                f"the file now has {reader.size} bytes, not {self._reader.size}: it changed since it was read"
+            )
+        clone = copy.copy(self)
+        clone._reader = reader
+        clone._prefetched = {}
+        clone._prefetch_pool = None
+        clone._opaque = FitsOpaqueMetadata()
+        clone._pointer_cache = {}
+        clone._frame_sets = {}
+        return clone
+
     def _error(self, problem: str, cause: BaseException | None = None) -> InvalidFitsArchiveError:
         return InvalidFitsArchiveError(f"{self._name}: {problem}")
 
@@ -207,6 +242,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         except Exception as err:
             raise self._error(f"cannot parse the primary header: {err}") from err
         self._values_cache[ExtensionKey()] = primary
+        self._checks = HduVerifier(self._name, self._verify, self._primary_bytes)
         missing = [key for key, _ in LOCATOR_CARDS if key not in primary]
         if missing:
             raise self._error(
@@ -238,6 +274,14 @@ class FitsInputArchive(InputArchive[PointerModel]):
         tail = self._read(json_addr, json_size + index_size)
         self._parse_json_hdu(tail[:json_size])
         self._parse_index_hdu(tail[json_size:])
+        self._checks.check_whole(JSON_EXTNAME, *self._header_and_data(tail[:json_size]))
+        self._checks.check_whole(INDEX_EXTNAME, *self._header_and_data(tail[json_size:]))
+
+    @staticmethod
+    def _header_and_data(hdu: bytes) -> tuple[bytes, bytes]:
+        """Split the bytes of a whole HDU into its header (through END) and data part."""
+        end = find_header_end(hdu) or len(hdu)
+        return hdu[:end], hdu[end:]
 
     def _split_hdu(self, data: bytes, what: str) -> tuple[dict[str, Any], bytes]:
         end = find_header_end(data)
@@ -576,10 +620,21 @@ class FitsInputArchive(InputArchive[PointerModel]):
             def sink(start: int, stop: int, block: np.ndarray) -> None:
                 consume(start, stop, block if block.dtype == want else block.astype(want))
 
+        raw_header = self._header_bytes(key)
+        hdu = _hdu_label(key)
+        summing = self._checks.reader_for(
+            self._reader, hdu, raw_header, entry.dataddr, min(entry.datsize, _data_bytes(header))
+        )
         try:
             array = decode_image(
-                header, self._reader, entry.dataddr, region=region, threads=self._threads, sink=sink
+                header,
+                summing or self._reader,
+                entry.dataddr,
+                region=region,
+                threads=self._threads,
+                sink=sink,
             )
+            self._checks.finish(summing, hdu, raw_header, full=region is None)
         except InvalidFitsArchiveError:
             raise
         except Exception as err:
@@ -640,6 +695,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         key = ExtensionKey.from_str(first.source)
         entry = self._entry(key)
         raw = self._read(entry.hdraddr, entry.dataddr - entry.hdraddr + entry.datsize)
+        self._checks.check_whole(_hdu_label(key), *self._header_and_data(raw))
         hdu = fits.open(io.BytesIO(raw))[0] if raw.startswith(b"SIMPLE") else None
         if hdu is None:
             hdu = fits.BinTableHDU.fromstring(raw)
@@ -713,6 +769,31 @@ def _prefetch_key(model: ArrayReferenceModel, region: tuple[slice, slice] | None
     return (str(ExtensionKey.from_str(str(model.source))), span)
 
 
+def _hdu_label(key: ExtensionKey) -> str:
+    """How messages name an HDU: ``IMAGE``, ``MASK,2`` (EXTVER 2), ``PRIMARY``."""
+    name = key.name or "PRIMARY"
+    return name if key.ver == 1 else f"{name},{key.ver}"
+
+
+def _data_bytes(header: Mapping[str, Any]) -> int:
+    """Length of an HDU's data part (without padding) from its structural cards."""
+    try:
+        naxis = int(header.get("NAXIS", 0))
+        if naxis == 0:
+            return 0
+        count = 1
+        for i in range(1, naxis + 1):
+            count *= int(header[f"NAXIS{i}"])
+        return (
+            abs(int(header["BITPIX"]))
+            // 8
+            * int(header.get("GCOUNT", 1))
+            * (count + int(header.get("PCOUNT", 0)))
+        )
+    except (KeyError, TypeError, ValueError):
+        return 0
+
+
 def _stored_shape(header: Mapping[str, Any]) -> tuple[int, int] | None:
     """``(height, width)`` of a 2-d image HDU from its header (None if it is not 2-d)."""
     prefix = "ZNAXIS" if header.get("ZIMAGE", False) else "NAXIS"
@@ -762,6 +843,7 @@ def read(
     page_size: int = 144000,
     partial: bool | None = None,
     threads: int | None = None,
+    verify: bool = True,
     **kwargs: Any,
 ) -> ReadResult[T]:
     """Read an object of type ``cls`` from a FITS archive.
@@ -776,6 +858,9 @@ def read(
         Accepted for compatibility; ranged reads always fetch only what is needed.
     threads
         Tile-decompression worker threads.
+    verify
+        Verify ``DATASUM``/``CHECKSUM`` where the file carries them (default); a
+        mismatch raises `InvalidFitsArchiveError` naming the file and HDU.
     **kwargs
         Forwarded to the tree's ``deserialize`` (e.g. ``bbox=``).
 
@@ -785,16 +870,28 @@ def read(
         ``(deserialized, metadata, butler_info)``; the object also gets
         ``_opaque_metadata`` (a `FitsOpaqueMetadata`).
     """
-    with FitsInputArchive.open(path, page_size=page_size, partial=bool(partial), threads=threads) as archive:
+    with FitsInputArchive.open(
+        path, page_size=page_size, partial=bool(partial), threads=threads, verify=verify
+    ) as archive:
         tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
         tree = archive.get_tree(tree_type)
-        if archive._reads_ahead:
-            archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
-        obj = tree.deserialize(archive, **kwargs)
-        opaque = archive.get_opaque_metadata()
-        with contextlib.suppress(AttributeError):
-            obj._opaque_metadata = opaque
+        obj = deserialize_tree(archive, tree, **kwargs)
         return ReadResult(obj, dict(getattr(tree, "metadata", {}) or {}), getattr(tree, "butler_info", None))
+
+
+def deserialize_tree(archive: FitsInputArchive, tree: Any, **kwargs: Any) -> Any:
+    """Rebuild the object of a parsed tree: the body of `read`, shared with `serialization.open_archive`.
+
+    Remote archives first fetch the arrays the read will load, concurrently; the object
+    gets the file's opaque metadata (header cards to carry to the next write).
+    """
+    if archive._reads_ahead:
+        archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
+    obj = tree.deserialize(archive, **kwargs)
+    opaque = archive.get_opaque_metadata()
+    with contextlib.suppress(AttributeError):
+        obj._opaque_metadata = opaque
+    return obj
 
 
 #: HDUs up to this size are loaded ahead whole: component data (fields, PSF stamps).
