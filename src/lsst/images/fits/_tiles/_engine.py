@@ -765,14 +765,18 @@ class _Plan:
         d = self.decoder
         k = len(tiles)
         tile_bytes = n_rows * w * size
-        raws = [_gzip.decompress(payload, tile_bytes) for payload in payloads]
-        for j, raw in enumerate(raws):
-            if len(raw) != tile_bytes:
-                raise ValueError(
-                    f"tile {int(tiles[j]) + 1} inflates to {len(raw)} bytes, expected {tile_bytes}"
-                )
-        scratch = np.frombuffer(raws[0] if k == 1 else b"".join(raws), dtype=np.uint8).reshape(k, tile_bytes)
-        del raws
+        if k == 1:
+            raw = _gzip.decompress(payloads[0], tile_bytes)
+            _check_inflated(raw, tiles[0], tile_bytes)
+            scratch = np.frombuffer(raw, dtype=np.uint8).reshape(1, tile_bytes)
+        else:
+            scratch = _scratch(k * tile_bytes).reshape(k, tile_bytes)
+            flat = memoryview(scratch.reshape(-1))
+            for j, payload in enumerate(payloads):
+                raw = _gzip.decompress(payload, tile_bytes)
+                _check_inflated(raw, tiles[j], tile_bytes)
+                flat[j * tile_bytes : (j + 1) * tile_bytes] = raw
+            del flat, raw
         y0 = self.grid.bounds(int(tiles[0]))[0]
         y1 = y0 + k * n_rows
         ys, xs = self.region
@@ -811,6 +815,34 @@ class _Plan:
         else:
             flat = scratch
         return flat.reshape(-1).view(d.disk).reshape(k * n_rows, w)
+
+
+def _check_inflated(raw: bytes, tile: Any, expected: int) -> None:
+    if len(raw) != expected:
+        raise ValueError(f"tile {int(tile) + 1} inflates to {len(raw)} bytes, expected {expected}")
+
+
+#: Per-thread buffers into which the tiles of a chunk are inflated (see `_scratch`).
+_SCRATCH = threading.local()
+#: Largest buffer kept for reuse; bigger chunks (huge tiles) get a fresh array each time.
+_SCRATCH_KEEP = 4 * _CHUNK_MAX
+
+
+def _scratch(nbytes: int) -> np.ndarray:
+    """A uint8 work buffer of ``nbytes`` owned by the calling thread, reused by its next chunk.
+
+    Inflated tiles are only a waypoint between the deflate stream and the destination
+    array.  A fresh ~1 MiB buffer per chunk would be a new memory mapping each time
+    (allocations that size bypass malloc's heap), so every chunk of a read would pay
+    for page faults on untouched memory -- about a third of the time of a full read in
+    a fresh process.  The buffer must not be used after the chunk that asked for it.
+    """
+    if nbytes > _SCRATCH_KEEP:
+        return np.empty(nbytes, dtype=np.uint8)
+    buffer = getattr(_SCRATCH, "buffer", None)
+    if buffer is None or buffer.size < nbytes:
+        buffer = _SCRATCH.buffer = np.empty(max(nbytes, _CHUNK_MAX), dtype=np.uint8)
+    return buffer[:nbytes]
 
 
 def decode_image(
