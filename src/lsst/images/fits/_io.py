@@ -189,6 +189,37 @@ class FileRangeReader(_BaseReader):
             length -= len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
+    def read_into(self, offset: int, buffer: Any) -> None:
+        """Fill ``buffer`` (a writable contiguous buffer) with the file's bytes from ``offset``.
+
+        For callers that reuse one buffer for many reads (the tile engine's chunks), so a
+        read does not allocate -- and page-fault in -- fresh memory each time.
+        """
+        view = memoryview(buffer).cast("B")
+        length = len(view)
+        if offset < 0 or offset + length > self.size:
+            raise TruncatedFileError(
+                f"{self.name}: byte range [{offset}, {offset + length}) lies beyond the end of the "
+                f"file ({self.size} bytes); the file is truncated or corrupted"
+            )
+        if not hasattr(os, "preadv"):  # pragma: no cover - Windows
+            view[:] = self._read_checked(offset, length)
+            return
+        if self._fd is None:
+            raise ValueError(f"{self.name}: reader is closed")
+        done = 0
+        while done < length:
+            n = os.preadv(self._fd, [view[done:]], offset + done)
+            if n <= 0:
+                raise TruncatedFileError(
+                    f"{self.name}: short read at offset {offset}: got {done} of {length} bytes "
+                    "(file truncated?)"
+                )
+            done += n
+        with self._lock:
+            self.bytes_read += length
+            self.request_count += 1
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -619,7 +619,12 @@ class _Plan:
         fetched = self.fetch(tiles)
         self.prefetched = {int(t): item for t, item in zip(tiles, fetched, strict=True)}
 
-    def fetch(self, chunk: np.ndarray) -> list[tuple[str, memoryview]]:
+    def fetch(self, chunk: np.ndarray, reuse: bool = False) -> list[tuple[str, memoryview]]:
+        """``(kind, payload)`` of each tile of ``chunk``.
+
+        ``reuse``: the payloads are used only until the calling thread's next fetch, so
+        a local file may be read into that thread's reusable buffer (`_scratch`).
+        """
         if self.prefetched is not None:
             return [self.prefetched[int(t)] for t in chunk]
         index = self._rows_of(chunk)
@@ -633,7 +638,12 @@ class _Plan:
             if span <= int(lengths.sum()) + (int(lengths.sum()) >> 2):
                 # The tiles are (nearly) adjacent in the heap, as writers lay them out:
                 # one read, and every payload is a zero-copy view of it.
-                (block,) = self.read([(lo, span)])
+                read_into = getattr(self.reader, "read_into", None) if reuse else None
+                if read_into is not None and span <= _SCRATCH_KEEP:
+                    block = _scratch(span, "compressed")
+                    read_into(lo, block)
+                else:
+                    (block,) = self.read([(lo, span)])
                 view = memoryview(block)
                 starts = (offsets - lo).tolist()
                 stops = (offsets - lo + lengths).tolist()
@@ -659,7 +669,7 @@ class _Plan:
         self.sink(y0 - ys.start, y1 - ys.start, block)
 
     def _decode(self, chunk: np.ndarray, dest: np.ndarray, origin: int) -> None:
-        payloads = self.fetch(chunk)
+        payloads = self.fetch(chunk, reuse=True)
         if self.decoder.lossless_gzip and self.grid.full_width and all(k == "c" for k, _ in payloads):
             self._rows_fast(chunk, [p for _, p in payloads], dest, origin)
             return
@@ -770,7 +780,7 @@ class _Plan:
             _check_inflated(raw, tiles[0], tile_bytes)
             scratch = np.frombuffer(raw, dtype=np.uint8).reshape(1, tile_bytes)
         else:
-            scratch = _scratch(k * tile_bytes).reshape(k, tile_bytes)
+            scratch = _scratch(k * tile_bytes, "inflated").reshape(k, tile_bytes)
             flat = memoryview(scratch.reshape(-1))
             for j, payload in enumerate(payloads):
                 raw = _gzip.decompress(payload, tile_bytes)
@@ -822,26 +832,28 @@ def _check_inflated(raw: bytes, tile: Any, expected: int) -> None:
         raise ValueError(f"tile {int(tile) + 1} inflates to {len(raw)} bytes, expected {expected}")
 
 
-#: Per-thread buffers into which the tiles of a chunk are inflated (see `_scratch`).
+#: Per-thread buffers for the compressed and the inflated tiles of a chunk (see `_scratch`).
 _SCRATCH = threading.local()
 #: Largest buffer kept for reuse; bigger chunks (huge tiles) get a fresh array each time.
 _SCRATCH_KEEP = 4 * _CHUNK_MAX
 
 
-def _scratch(nbytes: int) -> np.ndarray:
+def _scratch(nbytes: int, slot: str) -> np.ndarray:
     """A uint8 work buffer of ``nbytes`` owned by the calling thread, reused by its next chunk.
 
-    Inflated tiles are only a waypoint between the deflate stream and the destination
-    array.  A fresh ~1 MiB buffer per chunk would be a new memory mapping each time
-    (allocations that size bypass malloc's heap), so every chunk of a read would pay
-    for page faults on untouched memory -- about a third of the time of a full read in
-    a fresh process.  The buffer must not be used after the chunk that asked for it.
+    A chunk's compressed bytes and its inflated tiles are only waypoints between the
+    file and the destination array.  Fresh ~1 MiB buffers per chunk would be new memory
+    mappings each time (allocations that size bypass malloc's heap), so every chunk of a
+    read would pay for page faults on untouched memory -- about a third of the time of a
+    full read in a fresh process.  ``slot`` names one of the thread's buffers; it must
+    not be used after the chunk that asked for it.
     """
     if nbytes > _SCRATCH_KEEP:
         return np.empty(nbytes, dtype=np.uint8)
-    buffer = getattr(_SCRATCH, "buffer", None)
+    buffer = getattr(_SCRATCH, slot, None)
     if buffer is None or buffer.size < nbytes:
-        buffer = _SCRATCH.buffer = np.empty(max(nbytes, _CHUNK_MAX), dtype=np.uint8)
+        buffer = np.empty(max(nbytes, _CHUNK_MAX), dtype=np.uint8)
+        setattr(_SCRATCH, slot, buffer)
     return buffer[:nbytes]
 
 
