@@ -268,19 +268,18 @@ def _lossless_chunk(
         groups = [block[: n_full * th].reshape(n_full, th * w)] if n_full else []
         if n_full * th < y1 - y0:
             groups.append(block[n_full * th :].reshape(1, -1))
-        pieces: list[Any] = []
+        out: list[bytes] = []
         for group in groups:
+            # Each group is compressed before the next is shuffled: the shuffled bytes may
+            # live in the thread's reused buffer (see `_scratch`).
             if algorithm == "GZIP_2" and itemsize > 1:
                 if array.dtype.kind == "f" or array.dtype.kind == "i":
-                    shuffled = shuffle_native(group)
+                    block = shuffle_native(group, out=_scratch(group.nbytes, "shuffled"))
                 else:
                     be = np.ascontiguousarray(to_disk(group)).view(np.uint8).reshape(group.shape[0], -1)
-                    shuffled = shuffle(be, itemsize)
+                    block = shuffle(be, itemsize)
             else:
-                shuffled = np.ascontiguousarray(to_disk(group)).view(np.uint8).reshape(group.shape[0], -1)
-            pieces.append(shuffled)
-        out: list[bytes] = []
-        for block in pieces:
+                block = np.ascontiguousarray(to_disk(group)).view(np.uint8).reshape(group.shape[0], -1)
             if algorithm == "GZIP_2" and itemsize > 1:
                 planes = block.reshape(block.shape[0], itemsize, -1)
                 store = _gzip.noisy_planes(planes)
