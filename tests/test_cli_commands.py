@@ -214,7 +214,16 @@ def test_describe_tree_without_decoding_pixels(capsys, no_pixel_decoding) -> Non
         )
         for line in lines
     )
-    planes = ["BAD", "SATURATED", "INTERPOLATED", "COSMIC_RAY", "DETECTION_EDGE", "DETECTED", "SUSPECT", "NO_DATA"]
+    planes = [
+        "BAD",
+        "SATURATED",
+        "INTERPOLATED",
+        "COSMIC_RAY",
+        "DETECTION_EDGE",
+        "DETECTED",
+        "SUSPECT",
+        "NO_DATA",
+    ]
     assert f"    planes = {planes}" in lines
     assert "  psf: GaussianPSF" in lines and "    sigma = 2.0" in lines
     for component in (
