@@ -398,3 +398,19 @@ def test_progress_only_on_a_terminal() -> None:
 
 def test_tests_data_is_small() -> None:
     assert AFW_SMALL.stat().st_size < 200_000
+
+
+def test_convert_several_files_into_a_folder(tmp_path: Path, capsys) -> None:
+    second = tmp_path / "second.fits"
+    second.write_bytes(AFW_SMALL.read_bytes())
+    folder = tmp_path / "converted"
+    status, _, err = _run(["convert", AFW_SMALL, second, folder], capsys)
+    assert status == 0, err
+    expected = li.MaskedImage.read_legacy(str(AFW_SMALL))
+    for name in ("afw_exposure_10x10.fits", "second.fits"):
+        converted = li.MaskedImage.read_fits(str(folder / name))
+        np.testing.assert_array_equal(converted.image.array, expected.image.array)
+        assert converted.mask == expected.mask
+    status, _, err = _run(["convert", AFW_SMALL, second, AFW_SMALL], capsys)
+    assert status == 2
+    _assert_one_line_error(err, "must be a folder")

@@ -53,7 +53,14 @@ def test_visit_image_table(visit: li.VisitImage) -> None:
 def test_every_image_type_and_component(visit: li.VisitImage) -> None:
     pytest.importorskip("matplotlib")
     color = li.ColorImage(np.stack([visit.image.array] * 3, axis=-1), bbox=visit.bbox)
-    with_pixels = [visit.image, visit.mask, visit.variance, li.MaskedImage(visit.image, mask=visit.mask), color, visit.psf]
+    with_pixels = [
+        visit.image,
+        visit.mask,
+        visit.variance,
+        li.MaskedImage(visit.image, mask=visit.mask),
+        color,
+        visit.psf,
+    ]
     with_pixels += [visit.photometric_scaling, *visit.aperture_corrections.values()]
     with_pixels += [b.field for b in visit.backgrounds.values()]
     for obj in with_pixels:
