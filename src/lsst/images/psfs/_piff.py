@@ -260,6 +260,13 @@ class PiffWrapper(SquareStampPSF):
     def compute_stellar_image(self, *, x: float, y: float) -> Image:
         return self._draw(self.compute_stellar_bbox(x=x, y=y), x=float(x), y=float(y), center=None)
 
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[PiffSerializationModel]:
+        """Return the model to parse for a Piff PSF stored on its own (any pointer type)."""
+        from ._models import PiffSerializationModel
+
+        return PiffSerializationModel
+
     def serialize(self, archive: OutputArchive[Any]) -> PiffSerializationModel:
         """Record the Piff model through its writer interface and return the model."""
         from ._models import PiffSerializationModel
