@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pydantic
 from typing_extensions import TypeAliasType
 
-from ._geom import Bounds, Box, Interval, NoOverlapError
+from ._geom import XY, YX, Bounds, Box, Interval, NoOverlapError, split_point
 
 if TYPE_CHECKING:
     import shapely
@@ -150,6 +150,10 @@ class Region:
         """
         import shapely
 
+        if isinstance(other, XY | YX):  # a 4300-style positional point
+            if x is not None or y is not None:
+                raise TypeError("Pass either a point or x= and y=, not both.")
+            other, (x, y) = None, split_point(other)
         if other is not None:
             if x is not None or y is not None:
                 raise TypeError("Pass either another region or x= and y=, not both.")
@@ -194,6 +198,16 @@ class Region:
         if isinstance(other, Box):
             return Region(result).try_to_box()
         return Region(result).try_to_polygon()
+
+    def transform(self, transform: Any) -> Region:
+        """The region a `Transform` maps this one to (every vertex mapped forward)."""
+        import shapely
+
+        def forward(coords: np.ndarray) -> np.ndarray:
+            out = transform.apply_forward(x=coords[:, 0], y=coords[:, 1])
+            return np.column_stack([np.asarray(out.x, dtype=float), np.asarray(out.y, dtype=float)])
+
+        return Region(shapely.transform(self.to_shapely(), forward)).try_to_polygon()
 
     def union(self, other: Region) -> Region:
         """Return the point-set union (a `Polygon` when the result is one simple polygon)."""
@@ -350,6 +364,17 @@ class Polygon(Region):
     def n_vertices(self) -> int:
         """Number of vertices (including a closing vertex if one was given)."""
         return int(self._x.size)
+
+    @property
+    def centroid(self) -> XY[float]:
+        """Centre of mass of the polygon's area."""
+        point = self.to_shapely().centroid
+        return XY(float(point.x), float(point.y))
+
+    def transform(self, transform: Any) -> Polygon:
+        """The polygon whose vertices are this one's mapped forward by a `Transform`."""
+        out = transform.apply_forward(x=self._x, y=self._y)
+        return Polygon(x_vertices=np.asarray(out.x, dtype=float), y_vertices=np.asarray(out.y, dtype=float))
 
     def to_shapely(self) -> shapely.Polygon:
         """Return the equivalent shapely Polygon (built on first use)."""

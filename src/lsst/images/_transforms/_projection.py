@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("Projection",)
+__all__ = ("Projection", "SkyProjection")
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -237,3 +237,7 @@ class Projection(Generic[F]):
 
     def __repr__(self) -> str:
         return f"Projection({self.pixel_frame!r})"
+
+
+#: The 4300 name of `Projection`: the same class, so ``isinstance`` and either spelling work alike.
+SkyProjection = Projection
