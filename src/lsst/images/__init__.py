@@ -8,6 +8,8 @@ parts (the FITS container, legacy reading, plotting) are imported lazily.
 # The order is deliberate (later modules import earlier ones), so import sorting is off here.
 # ruff: noqa: I001
 
+from .version import __version__  # noqa: F401
+
 # --- geometry and utilities -------------------------------------------------
 from ._geom import *  # noqa: F403
 from . import utils  # noqa: F401
