@@ -11,3 +11,4 @@ from ._coords import *  # noqa: F403
 from ._data import *  # noqa: F403
 from ._roundtrip import *  # noqa: F403
 from ._roundtrip_fits import *  # noqa: F403
+from ._roundtrip_ndf import *  # noqa: F403
