@@ -11,10 +11,9 @@ positions of a few pixels, metadata and, for visit images, values computed by th
 the fields and the other components.  Two implementations agree on an object exactly
 when they produce the same summary (sky positions within a tolerance).
 
-Script use (prints one JSON summary on stdout)::
-
-    python ndf_crosscheck.py write KIND PATH     # build object KIND, write it with ndf.write
-    python ndf_crosscheck.py read CLASS PATH     # read PATH with ndf.read as CLASS
+Script use: ``python ndf_crosscheck.py batch COMMANDS.json`` runs a list of commands,
+``["write", KIND, PATH, FIXTURES]`` (build object KIND and ``ndf.write`` it) or
+``["read", CLASS, PATH]`` (``ndf.read`` it), and prints their summaries as JSON.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ import hashlib
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 import astropy.units as u
@@ -206,18 +206,38 @@ def _visit(visit: Any) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str]) -> int:
+def run(command: list[str]) -> dict[str, Any]:
+    """Run one ``["write", KIND, PATH, FIXTURES?]`` or ``["read", CLASS, PATH]`` command; return the summary."""
     from lsst.images import ndf
 
-    command, what, path = argv[1:4]
-    if command == "write":
-        obj = build(what, argv[4] if len(argv) > 4 else None)
+    action, what, path = command[:3]
+    if action == "write":
+        obj = build(what, command[3] if len(command) > 3 else None)
         ndf.write(obj, path)
-    elif command == "read":
+    elif action == "read":
         obj = ndf.read(getattr(li, what), path).deserialized
     else:
-        raise SystemExit(f"unknown command {command!r}")
-    json.dump(summarize(obj), sys.stdout)
+        raise ValueError(f"unknown command {action!r}")
+    return summarize(obj)
+
+
+def main(argv: list[str]) -> int:
+    """``batch FILE``: run the JSON list of commands in FILE, print a JSON list of results.
+
+    Each result is ``{"summary": ...}`` or ``{"error": traceback}``, so one failing
+    command does not hide the others (one interpreter start serves every check).
+    """
+    import traceback
+
+    if argv[1:2] != ["batch"] or len(argv) != 3:
+        raise SystemExit(f"usage: {argv[0]} batch COMMANDS.json")
+    results = []
+    for command in json.loads(Path(argv[2]).read_text()):
+        try:
+            results.append({"summary": run(command)})
+        except Exception:
+            results.append({"error": traceback.format_exc()})
+    json.dump(results, sys.stdout)
     return 0
 
 
