@@ -52,7 +52,9 @@ def _projection(frame: Any, bbox: li.Box) -> li.Projection:
 
 def _detector_projection() -> li.Projection:
     bbox = li.Box.factory[0:4000, 0:4072]
-    return _projection(li.DetectorFrame(instrument="LSSTCam", visit=2025052000177, detector=85, bbox=bbox), bbox)
+    return _projection(
+        li.DetectorFrame(instrument="LSSTCam", visit=2025052000177, detector=85, bbox=bbox), bbox
+    )
 
 
 def _tract_projection() -> li.Projection:
@@ -71,9 +73,7 @@ def build(kind: str, fixtures: str | None = None) -> Any:
         image.metadata.update({"answer": 42, "label": "ndf", "ratio": 0.125, "flag": True})
         return image
     if kind == "image_i16":
-        return li.Image(
-            (np.arange(30, dtype=np.int16) * 7 - 90).reshape(5, 6), start=(-3, 4), unit=u.count
-        )
+        return li.Image((np.arange(30, dtype=np.int16) * 7 - 90).reshape(5, 6), start=(-3, 4), unit=u.count)
     if kind == "mask":
         schema = li.MaskSchema([li.MaskPlane("BAD", "Bad pixel."), None, li.MaskPlane("SAT", "Saturated.")])
         mask = li.Mask(schema=schema, start=(-2, 5), shape=(7, 9))
@@ -145,7 +145,12 @@ def _sky(projection: Any, bbox: li.Box) -> list[list[float]] | None:
 def _mask(mask: li.Mask) -> dict[str, Any]:
     planes = [None if p is None else [p.name, p.description] for p in mask.schema]
     counts = {p.name: int(mask.get(p.name).sum()) for p in mask.schema if p is not None}
-    return {"planes": planes, "counts": counts, "dtype": np.dtype(mask.schema.dtype).name, "array": digest(mask.array)}
+    return {
+        "planes": planes,
+        "counts": counts,
+        "dtype": np.dtype(mask.schema.dtype).name,
+        "array": digest(mask.array),
+    }
 
 
 def _unit(obj: Any) -> str | None:
@@ -207,7 +212,7 @@ def _visit(visit: Any) -> dict[str, Any]:
 
 
 def run(command: list[str]) -> dict[str, Any]:
-    """Run one ``["write", KIND, PATH, FIXTURES?]`` or ``["read", CLASS, PATH]`` command; return the summary."""
+    """Run one ``["write", KIND, PATH, FIXTURES]`` or ``["read", CLASS, PATH]`` command; return a summary."""
     from lsst.images import ndf
 
     action, what, path = command[:3]

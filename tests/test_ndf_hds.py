@@ -130,7 +130,13 @@ def test_structures_have_a_class(h5) -> None:
 
 
 def test_wcs_records() -> None:
-    lines = ["  Begin FrameSet  ", "#  comment", "", '    Ident = "LSSTCam@2025052000177/DETECTOR_085"', "End"]
+    lines = [
+        "  Begin FrameSet  ",
+        "#  comment",
+        "",
+        '    Ident = "LSSTCam@2025052000177/DETECTOR_085"',
+        "End",
+    ]
     records = encode_records(lines)
     assert records == [
         " Begin FrameSet",
@@ -139,7 +145,11 @@ def test_wcs_records() -> None:
         " End",
     ]
     assert all(len(r) <= 32 and r[0] in " +" for r in records)
-    assert decode_records(records) == ["Begin FrameSet", 'Ident = "LSSTCam@2025052000177/DETECTOR_085"', "End"]
+    assert decode_records(records) == [
+        "Begin FrameSet",
+        'Ident = "LSSTCam@2025052000177/DETECTOR_085"',
+        "End",
+    ]
 
 
 def test_wcs_records_keep_a_blank_at_a_split() -> None:

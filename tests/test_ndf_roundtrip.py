@@ -12,10 +12,9 @@ import pytest
 
 h5py = pytest.importorskip("h5py")
 
+import lsst.images as li  # noqa: E402
 import ndf_crosscheck  # noqa: E402
 from conftest import FIXTURES  # noqa: E402
-
-import lsst.images as li  # noqa: E402
 from lsst.images import fits, ndf  # noqa: E402
 from lsst.images.serialization import ButlerInfo, NestedOutputArchive  # noqa: E402
 from lsst.images.tests import RoundtripNdf, assert_masks_equal, assert_projections_equal  # noqa: E402
@@ -69,9 +68,16 @@ class NdfRoundtripTestCase(unittest.TestCase):
                     np.testing.assert_array_equal(rt.result.array, values)
 
     def test_masks(self) -> None:
-        for planes, dtype, element_bytes in ((3, np.uint8, 1), (12, np.uint8, 2), (40, np.uint8, 5), (20, np.uint16, 4)):
+        for planes, dtype, element_bytes in (
+            (3, np.uint8, 1),
+            (12, np.uint8, 2),
+            (40, np.uint8, 5),
+            (20, np.uint16, 4),
+        ):
             with self.subTest(planes=planes, dtype=dtype):
-                schema = li.MaskSchema([li.MaskPlane(f"M{i}", f"Plane {i}.") for i in range(planes)], dtype=dtype)
+                schema = li.MaskSchema(
+                    [li.MaskPlane(f"M{i}", f"Plane {i}.") for i in range(planes)], dtype=dtype
+                )
                 mask = li.Mask(schema=schema, start=(4, -6), shape=(6, 7))
                 yy, xx = np.mgrid[0:6, 0:7]
                 for i in range(planes):

@@ -23,10 +23,9 @@ import pytest
 
 h5py = pytest.importorskip("h5py")
 
+import lsst.images as li  # noqa: E402
 import ndf_crosscheck  # noqa: E402
 from conftest import FIXTURES  # noqa: E402
-
-import lsst.images as li  # noqa: E402
 from lsst.images import ndf  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "ndf"
@@ -87,7 +86,13 @@ def _differences(a: Path, b: Path) -> set[str]:
             def visit(name: str, node) -> None:
                 attrs = {k: bytes(v) for k, v in node.attrs.items()}
                 if isinstance(node, h5py.Dataset):
-                    entries[name] = (attrs, node.dtype.str, node.shape, node.id.get_type().get_class(), node[()].tobytes())
+                    entries[name] = (
+                        attrs,
+                        node.dtype.str,
+                        node.shape,
+                        node.id.get_type().get_class(),
+                        node[()].tobytes(),
+                    )
                 else:
                     entries[name] = (attrs,)
 

@@ -22,10 +22,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # tests/, for ndf_crosscheck
 
-import ndf_crosscheck  # noqa: E402
-
 from importlib.metadata import version  # noqa: E402
 
+import ndf_crosscheck  # noqa: E402
 from lsst.images import ndf  # noqa: E402
 
 CLASSES = {
