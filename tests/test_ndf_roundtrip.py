@@ -283,3 +283,27 @@ def test_archive_pointers_tables_and_repeated_names(tmp_path) -> None:
         np.testing.assert_array_equal(read_table["n"], records["n"])
         np.testing.assert_array_equal(archive.get_table(inline)["x"], records["x"])
         assert archive.get_frame_set(pointer) is got
+
+
+@pytest.mark.parametrize("kind", ["image", "mask", "masked_image", "color_image"])
+def test_generic_entry_points(tmp_path, kind: str) -> None:
+    """``write_archive``/``read_archive``/``open_archive`` (4300 API) pick NDF from the extension."""
+    from lsst.images.serialization import open_archive, read_archive, write_archive
+
+    obj = ndf_crosscheck.build(kind)
+    for suffix in (".sdf", ".h5"):
+        path = tmp_path / f"obj{suffix}"
+        write_archive(obj, path)
+        with h5py.File(path) as file:
+            assert "JSON" in file["LSST" if kind == "color_image" else "MORE/LSST"]
+        back = read_archive(path)  # the class comes from the tree
+        assert type(back) is type(obj)
+        assert ndf_crosscheck.summarize(back) == ndf_crosscheck.summarize(obj)
+        with open(path, "rb") as stream:
+            assert ndf_crosscheck.summarize(read_archive(stream)) == ndf_crosscheck.summarize(obj)
+    if kind == "masked_image":
+        with open_archive(tmp_path / "obj.sdf") as reader:
+            assert reader.info.schema_name == "masked_image"
+            mask = reader.get_component("mask")
+            assert isinstance(mask, li.Mask)
+            assert_masks_equal(unittest.TestCase(), mask, obj.mask)

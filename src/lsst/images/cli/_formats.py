@@ -1,15 +1,16 @@
-"""Output containers of the command-line tool, chosen from the output file's extension."""
+"""Output containers of the command-line tool, chosen from the output file's extension.
+
+The extensions are those of the archive registry (`lsst.images.serialization` backends):
+``.fits`` (lsst.images FITS), ``.json`` and ``.sdf``/``.h5`` (NDF, needs h5py).
+"""
 
 from __future__ import annotations
 
-__all__ = ("CONTAINERS", "check_output", "container_for", "write_container")
+__all__ = ("check_output", "container_for", "write_container")
 
 import importlib.util
 import os
 from typing import Any
-
-#: Output extension → container: multi-extension FITS, plain JSON, or NDF (HDS on HDF5).
-CONTAINERS = {".fits": "fits", ".json": "json", ".sdf": "ndf", ".h5": "ndf"}
 
 
 def container_for(path: str | os.PathLike[str]) -> str:
@@ -18,16 +19,11 @@ def container_for(path: str | os.PathLike[str]) -> str:
     Raises
     ------
     ValueError
-        If the extension is not one of `CONTAINERS` (compared case-insensitively).
+        If the extension names no container.
     """
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    try:
-        return CONTAINERS[suffix]
-    except KeyError:
-        raise ValueError(
-            f"cannot tell the output container of {os.fspath(path)!r} from its extension "
-            f"{suffix or '(none)'!r}; use one of {', '.join(CONTAINERS)}"
-        ) from None
+    from ..serialization._backends import backend_for_path
+
+    return backend_for_path(path).name
 
 
 def check_output(path: str | os.PathLike[str], layout: str | None = None) -> str:
@@ -55,17 +51,9 @@ def write_container(obj: Any, path: str | os.PathLike[str], *, layout: str | Non
     ``layout`` (``"2100"``, the default, or ``"4300"``) selects the FITS layout; it
     cannot be given for the other containers (see `check_output`).
     """
+    from ..serialization._backends import backend_for_name
+
     container = check_output(path, layout)
-    if container == "fits":
-        from .. import fits
-
-        fits.write(obj, os.fspath(path), layout=layout or "2100")
-    elif container == "json":
-        from .. import json
-
-        json.write(obj, os.fspath(path))
-    else:
-        from .. import ndf
-
-        ndf.write(obj, path)
+    options = {"layout": layout or "2100"} if container == "fits" else {}
+    backend_for_name(container).write(obj, path, **options)
     return container

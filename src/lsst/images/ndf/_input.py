@@ -141,6 +141,20 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
             )
         return self._json(self._tree_path)
 
+    def get_tree_dict(self, row: int = 0) -> dict[str, Any]:
+        """The main JSON tree as plain Python values (``row`` exists for FITS-archive parity; 0)."""
+        import json
+
+        if row != 0:
+            raise self._error(f"an NDF file has one main tree; there is no tree {row}")
+        try:
+            value = json.loads(self.get_tree_bytes())
+        except ValueError as err:
+            raise self._error(f"the JSON at {self._tree_path!r} is not valid JSON: {err}") from err
+        if not isinstance(value, dict):
+            raise self._error(f"the JSON at {self._tree_path!r} is not a JSON object")
+        return value
+
     def get_tree(self, model_type: type[T]) -> T:
         """Parse the main JSON tree into ``model_type``."""
         return self._validate(self.get_tree_bytes(), model_type, self._tree_path or "")
