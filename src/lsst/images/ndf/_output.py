@@ -213,7 +213,10 @@ class NdfOutputArchive(OutputArchive[NdfPointerModel]):
         else 1 wherever any mask bit is set.
         """
         path, direct = self._array_structure(name)
-        self._write_array_structure(path, np.moveaxis(array, -1, 0), logical_bad_pixel=True)
+        stored = np.empty((array.shape[2], array.shape[0], array.shape[1]), dtype=array.dtype)
+        for k in range(array.shape[2]):  # per element: far faster than one transposing copy
+            stored[k] = array[:, :, k]
+        self._write_array_structure(path, stored, logical_bad_pixel=True)
         if direct:
             self._direct_arrays.append((path, 3))
             self._mask_ndf = path.rsplit("/", 1)[0]
