@@ -221,7 +221,7 @@ class _FitsLikeOpened(_FitsOpened):
         self.data_model = None
 
     def parse_tree(self, model_type: type[Any]) -> Any:
-        pointer = getattr(importlib.import_module("lsst.images.ndf"), "PointerModel", None)
+        pointer = getattr(importlib.import_module("lsst.images.ndf"), "NdfPointerModel", None)
         from ..fits._common import PointerModel
 
         return self.archive.get_tree(model_type._get_archive_tree_type(pointer or PointerModel))
