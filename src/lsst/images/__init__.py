@@ -40,6 +40,9 @@ from . import serialization  # noqa: F401
 from . import aperture_corrections, fields, psfs  # noqa: F401
 from . import fits  # noqa: F401
 
+# --- the read path, loaded now so that a first read costs what later ones do ---------
+from . import _preload  # noqa: F401
+
 
 def __getattr__(name: str) -> object:
     # Lazily loaded public names (their modules import heavy dependencies on first use).

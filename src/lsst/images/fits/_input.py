@@ -33,6 +33,7 @@ from ..serialization import (
     no_header_updates,
 )
 from ..serialization._archive import ArrayRequest
+from ..serialization._pointers import pointer_context
 from ._checksum import HduVerifier
 from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
 from ._headers import (
@@ -487,7 +488,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if self._layout == "4300":
             tree = to_internal(tree)
         try:
-            return model_type.model_validate(tree)  # type: ignore[attr-defined]
+            return model_type.model_validate(tree, context=pointer_context(PointerModel))  # type: ignore[attr-defined]
         except pydantic.ValidationError as err:
             raise self._error(f"JSON tree does not match {model_type.__name__}: {err}") from err
 
@@ -723,7 +724,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if self._layout == "4300":
             tree = to_internal(tree)
         try:
-            model = model_type.model_validate(tree)  # type: ignore[attr-defined]
+            model = model_type.model_validate(tree, context=pointer_context(PointerModel))  # type: ignore[attr-defined]
         except pydantic.ValidationError as err:
             raise self._error(f"JSON row {pointer.row} does not match {model_type.__name__}: {err}") from err
         result = deserializer(model, self)
