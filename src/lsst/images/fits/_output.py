@@ -332,7 +332,12 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                     options if array.dtype.kind == "f" else options.model_copy(update={"quantization": None})
                 )
                 tile = opts.to_tile_compression(seed)
-            encoded = encode_image(array, tile, threads=self._threads)
+            if array.ndim > 2:
+                from ._ndarray import encode_ndarray
+
+                encoded = encode_ndarray(array, tile, threads=self._threads)
+            else:
+                encoded = encode_image(array, tile, threads=self._threads)
             for card in encoded.cards:
                 header.append(tuple(card), end=True)
             data, trailing, zimage = encoded.parts, list(encoded.trailing_cards), tile is not None
@@ -416,7 +421,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                 TableColumnModel(
                     data=ArrayReferenceModel(
                         source=f"{key}[{index}]",
-                        shape=[len(column), *column.shape[1:]],
+                        shape=list(column.shape[1:]),  # the shape of one cell (TableColumnModel)
                         datatype=datatype,
                     ),
                     name=column.name,
@@ -763,7 +768,7 @@ def write(
     metadata: dict[str, MetadataValue] | None = None,
     butler_info: ButlerInfo | None = None,
     *,
-    layout: str = "2100",
+    layout: str | None = None,
     threads: int | None = None,
 ) -> Any:
     """Write ``obj`` to a new FITS archive at ``path`` and return the serialized tree.
@@ -786,13 +791,21 @@ def write(
     butler_info
         Butler provenance stored in the tree.
     layout
-        ``"2100"`` (default, the layout of lsst-images 30.2026.2100) or ``"4300"`` (the
+        ``"2100"`` (the layout of lsst-images 30.2026.2100) or ``"4300"`` (the
         schema-versioned DP2 layout; the object must provide what that layout requires).
+        The default is the object's ``_fits_default_layout`` (``"4300"`` for the DP2
+        products `CellCoadd` and `DifferenceImage`), else ``"2100"``.
     threads
         Tile-compression worker threads (None = engine default).
     """
     from ._layout import data_model_url, to_4300
 
+    if layout is None:
+        layout = getattr(obj, "_fits_default_layout", "2100")
+    expand = getattr(obj, "_fits_compression_options", None)
+    if expand is not None:
+        # Objects whose plane options apply to several HDUs (a coadd's noise realizations).
+        compression_options = expand(compression_options, layout)
     opaque = getattr(obj, "_opaque_metadata", None)
     data_model = None
     if layout == "4300":
