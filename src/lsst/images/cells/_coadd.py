@@ -11,6 +11,7 @@ from __future__ import annotations
 
 __all__ = ("CellCoadd",)
 
+import copy
 from collections.abc import Mapping, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -391,16 +392,27 @@ class CellCoadd(MaskedImage):
 
         return parametrized(CellCoaddSerializationModel, pointer_type)
 
-    def _fits_compression_options(self, options: Mapping[str, Any] | None, layout: str) -> dict[str, Any]:
-        """Expand the per-plane options into per-HDU ones for `lsst.images.fits.write`.
+    def _prepare_fits_write(
+        self, options: Mapping[str, Any] | None, layout: str
+    ) -> tuple[CellCoadd, dict[str, Any]]:
+        """Return what `lsst.images.fits.write` serializes in ``layout``, and per-HDU options.
 
         In the 4300 layout the ``image`` options also apply to the noise realizations
         and ``mask_fractions`` to every mask fraction, and planes are tiled one cell per
-        tile unless a tile shape is given.
+        tile unless a tile shape is given.  The provenance ``unmasked_fraction`` column
+        exists in 4300 only, and each release refuses contribution tables with the other's
+        columns: a shallow copy of the coadd drops it for 2100, or adds it (NaN: unknown)
+        to a coadd read from a 2100 file for 4300.
         """
         from ._compression import compression_options
 
-        return compression_options(self, options, layout)
+        obj = self
+        if self._provenance is not None:
+            provenance = self._provenance.for_layout(layout)
+            if provenance is not self._provenance:
+                obj = copy.copy(self)
+                obj._provenance = provenance
+        return obj, compression_options(self, options, layout)
 
     @classmethod
     def read_fits(cls, url: Any, *, bbox: Box | None = None, provenance: bool = True) -> CellCoadd:

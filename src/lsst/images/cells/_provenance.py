@@ -172,6 +172,29 @@ class CoaddProvenance:
         """The provenance of one cell (`subset` of one cell)."""
         return self.subset([cell])
 
+    def for_layout(self, layout: str) -> CoaddProvenance:
+        """Return the provenance with the contribution columns of a file layout's release.
+
+        ``unmasked_fraction`` exists in lsst-images 4300 only, and each release refuses
+        contribution tables with the other's columns: it is dropped for ``"2100"``, and
+        added as NaN (unknown) for ``"4300"`` when missing.  Returns ``self`` when nothing
+        changes; the tables are otherwise shared, not copied.
+        """
+        contributions = self._contributions
+        has = "unmasked_fraction" in contributions.colnames
+        if has and layout == "2100":
+            contributions = contributions[[c for c in contributions.colnames if c != "unmasked_fraction"]]
+        elif not has and layout == "4300":
+            contributions = contributions.copy(copy_data=False)
+            names = contributions.colnames
+            index = names.index("overlap_fraction") + 1 if "overlap_fraction" in names else len(names)
+            column = CoaddProvenance.make_empty_contribution_table(len(contributions))["unmasked_fraction"]
+            column[:] = np.nan
+            contributions.add_column(column, index=index)
+        else:
+            return self
+        return CoaddProvenance(self._inputs, contributions)
+
     def copy(self) -> CoaddProvenance:
         """Return a copy with copied tables (the polygons are immutable and shared)."""
         return CoaddProvenance(self._inputs.copy(), self._contributions.copy())

@@ -661,7 +661,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if hdu is None:
             hdu = fits.BinTableHDU.fromstring(raw, uint=True)  # TZERO columns as unsigned ints
             self._record_opaque(key, strip_header)
-        table = Table.read(hdu)
+        table = Table.read(hdu, mask_invalid=False)  # NaN stays NaN, not masked
         for column in model.columns:
             if column.name in table.colnames:
                 column.update_table(table)

@@ -802,10 +802,11 @@ def write(
 
     if layout is None:
         layout = getattr(obj, "_fits_default_layout", "2100")
-    expand = getattr(obj, "_fits_compression_options", None)
-    if expand is not None:
-        # Objects whose plane options apply to several HDUs (a coadd's noise realizations).
-        compression_options = expand(compression_options, layout)
+    prepare = getattr(obj, "_prepare_fits_write", None)
+    if prepare is not None:
+        # Objects whose layouts differ in content, or whose plane options apply to several
+        # HDUs (a coadd's noise realizations), give what to serialize and per-HDU options.
+        obj, compression_options = prepare(compression_options, layout)
     opaque = getattr(obj, "_opaque_metadata", None)
     data_model = None
     if layout == "4300":
