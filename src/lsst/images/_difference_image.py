@@ -12,7 +12,7 @@ from __future__ import annotations
 __all__ = ("DifferenceImage", "DifferenceImageTemplateInfo")
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from types import EllipsisType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -80,12 +80,6 @@ class DifferenceImageTemplateInfo(pydantic.BaseModel):
     instrument: str = "UNKNOWN"
 
 
-def _band_from_filter(physical_filter: Any) -> str | None:
-    if not isinstance(physical_filter, str) or not physical_filter:
-        return None
-    return physical_filter.split("_")[0].split("~")[0]
-
-
 class DifferenceImage(VisitImage):
     """A difference (or stitched template) image on a detector's pixel grid.
 
@@ -136,14 +130,13 @@ class DifferenceImage(VisitImage):
         templates: Iterable[DifferenceImageTemplateInfo] | None = None,
         metadata: dict[str, MetadataValue] | None = None,
     ) -> None:
-        if sky_projection is not None and projection is not None and sky_projection is not projection:
-            raise TypeError("pass the projection once, as sky_projection= or projection=")
         super().__init__(
             image,
             mask=mask,
             variance=variance,
             mask_schema=mask_schema,
-            projection=sky_projection if sky_projection is not None else projection,
+            projection=projection,
+            sky_projection=sky_projection,
             bounds=bounds,
             obs_info=obs_info,
             summary_stats=summary_stats,
@@ -153,33 +146,16 @@ class DifferenceImage(VisitImage):
             aperture_corrections=aperture_corrections,
             backgrounds=backgrounds,
             metadata=metadata,
+            band=band,
         )
-        if band is None:
-            band = _band_from_filter(_raw_physical_filter(self._obs_info))
-        if not band:
+        if self.band is None:
             raise TypeError(
                 "A DifferenceImage needs a band (pass band=, or an obs_info with a physical_filter)."
             )
-        self._band = str(band)
         self._kernel = kernel
         self._templates = None if templates is None else list(templates)
 
     # -- components -----------------------------------------------------------------
-
-    @property
-    def band(self) -> str:
-        """Band name (``"r"``...)."""
-        return self._band
-
-    @property
-    def physical_filter(self) -> str | None:
-        """Full filter name, from the observation info."""
-        return _raw_physical_filter(self._obs_info)
-
-    @property
-    def sky_projection(self) -> Projection[DetectorFrame]:
-        """The 4300 name of `projection`."""
-        return self.projection
 
     @property
     def kernel(self) -> ConvolutionKernel:
@@ -219,7 +195,6 @@ class DifferenceImage(VisitImage):
             return self
         result = DifferenceImage.__new__(DifferenceImage)
         result.__dict__.update(visit.__dict__)
-        result._band = self._band
         result._kernel = self._kernel
         templates = self._templates
         result._templates = (
@@ -257,7 +232,7 @@ class DifferenceImage(VisitImage):
             archive.serialize_direct("kernel", self._kernel.serialize) if self._kernel is not None else None
         )
         return DifferenceImageSerializationModel(
-            **dict(visit), band=self._band, kernel=kernel, templates=self._templates
+            **(dict(visit) | {"band": self.band}), kernel=kernel, templates=self._templates
         )
 
     @staticmethod
@@ -265,25 +240,6 @@ class DifferenceImage(VisitImage):
         from ._difference_image_model import DifferenceImageSerializationModel
 
         return parametrized(DifferenceImageSerializationModel, pointer_type)
-
-    @classmethod
-    def read(cls, path: Any, *, bbox: Box | None = None) -> DifferenceImage:
-        """Read a difference image from a FITS (``.fits``) or JSON (``.json``) file (the 4300 entry point)."""
-        if str(path).lower().endswith(".json"):
-            from . import json
-
-            return json.read(cls, path, bbox=bbox).deserialized
-        return cls.read_fits(path, bbox=bbox)
-
-    def write(self, path: Any, **kwargs: Any) -> Any:
-        """Write to FITS (the 4300 layout) or, for ``.json``, to JSON."""
-        if str(path).lower().endswith(".json"):
-            from . import json
-
-            return json.write(self, path, **kwargs)
-        from . import fits
-
-        return fits.write(self, path, **kwargs)
 
     # -- legacy ------------------------------------------------------------------------------
 
@@ -304,15 +260,10 @@ class DifferenceImage(VisitImage):
         return _from_visit(visit, band)
 
 
-def _raw_physical_filter(obs_info: Any) -> str | None:
-    raw = getattr(obs_info, "raw", None)
-    if isinstance(raw, Mapping) and getattr(obs_info, "resolved", None) is None:
-        return raw.get("physical_filter")
-    return getattr(obs_info, "physical_filter", None)
-
-
 def _from_visit(visit: VisitImage, band: str | None) -> DifferenceImage:
     components = visit._components()
-    result = DifferenceImage(visit.image, mask=visit.mask, variance=visit.variance, band=band, **components)
+    if band is not None:
+        components["band"] = band
+    result = DifferenceImage(visit.image, mask=visit.mask, variance=visit.variance, **components)
     result._init_view_state(visit)
     return result

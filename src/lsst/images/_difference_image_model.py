@@ -41,11 +41,10 @@ class DifferenceImageSerializationModel(VisitImageSerializationModel[P], Generic
                 visit.image,
                 mask=visit.mask,
                 variance=visit.variance,
-                band=self.band,
                 kernel=kernel,
                 templates=self.templates,
                 metadata=visit.metadata,
-                **visit._components(),
+                **(visit._components() | {"band": self.band or visit.band}),
             )
         except TypeError as err:
             raise ArchiveReadError(f"the stored difference image is incomplete: {err}") from err

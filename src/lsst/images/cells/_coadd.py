@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import astropy.units as u
 
+from .._aliases import either
 from .._backgrounds import BackgroundMap
 from .._geom import Box
 from .._image import Image
@@ -115,9 +116,7 @@ class CellCoadd(MaskedImage):
             raise TypeError(f"image must be an Image, not {type(image).__name__}.")
         if image.unit is None:
             raise TypeError("The image component of a CellCoadd must have units.")
-        if sky_projection is not None and projection is not None and sky_projection is not projection:
-            raise TypeError("pass the projection once, as sky_projection= or projection=")
-        projection = sky_projection if sky_projection is not None else projection
+        projection = either("projection", projection, "sky_projection", sky_projection)
         if projection is None:
             projection = image.projection
         if projection is None:
@@ -177,11 +176,6 @@ class CellCoadd(MaskedImage):
         projection = self.image.projection
         assert projection is not None, "checked at construction"
         return projection
-
-    @property
-    def sky_projection(self) -> Projection[TractFrame]:
-        """The 4300 name of `projection`."""
-        return self.projection
 
     @property
     def skymap(self) -> str:
@@ -430,25 +424,6 @@ class CellCoadd(MaskedImage):
         from .. import fits
 
         return fits.read(cls, url, bbox=bbox, provenance=provenance).deserialized
-
-    @classmethod
-    def read(cls, path: Any, *, bbox: Box | None = None, provenance: bool = True) -> CellCoadd:
-        """Read a coadd from a FITS (``.fits``) or JSON (``.json``) file (the 4300 entry point)."""
-        if str(path).lower().endswith(".json"):
-            from .. import json
-
-            return json.read(cls, path, bbox=bbox, provenance=provenance).deserialized
-        return cls.read_fits(path, bbox=bbox, provenance=provenance)
-
-    def write(self, path: Any, **kwargs: Any) -> Any:
-        """Write to FITS (4300 layout unless ``layout="2100"``) or, for ``.json``, to JSON."""
-        if str(path).lower().endswith(".json"):
-            from .. import json
-
-            return json.write(self, path, **kwargs)
-        from .. import fits
-
-        return fits.write(self, path, **kwargs)
 
 
 def _restricted_fields(fields: Mapping[str, CellField], bbox: Box) -> dict[str, CellField]:
