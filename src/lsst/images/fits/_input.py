@@ -609,6 +609,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         entry = self._entry(key)
         header = self._header_values(key)
         shape = tuple(int(s) for s in model.shape)
+        if len(shape) > 2:
+            return self._decode_ndarray(key, header, entry.dataddr, shape, slices, model)
         region = _check_region(slices, shape)
         stored = _stored_shape(header)
         if len(shape) == 2 and stored is not None and stored != shape:
@@ -646,6 +648,33 @@ class FitsInputArchive(InputArchive[PointerModel]):
             if array.dtype != want:
                 array = array.astype(want, copy=False)
         return array
+
+    def _decode_ndarray(
+        self,
+        key: ExtensionKey,
+        header: Mapping[str, Any],
+        offset: int,
+        shape: tuple[int, ...],
+        slices: tuple[slice, ...] | EllipsisType,
+        model: ArrayReferenceModel,
+    ) -> np.ndarray:
+        """Decode an array of three or more axes (only the block of leading axes ``slices`` selects)."""
+        from ._ndarray import decode_ndarray, flat_header
+
+        try:
+            _, stored = flat_header(header)
+        except (KeyError, TypeError, ValueError) as err:
+            raise self._error(f"HDU {key.name!r} is not a readable {len(shape)}-d image: {err}") from err
+        if stored != shape:
+            raise self._error(f"HDU {key.name!r} has shape {stored}, but the tree says {shape}")
+        try:
+            array = decode_ndarray(header, self._reader, offset, slices, threads=self._threads)
+        except IndexError:
+            raise
+        except Exception as err:
+            raise self._error(f"cannot decode HDU {key.name!r}: {type(err).__name__}: {err}") from err
+        want = np.dtype(model.datatype.to_numpy()).newbyteorder("=")
+        return array if array.dtype == want else array.astype(want)
 
     def _record_opaque(self, key: ExtensionKey, strip_header: Callable[[Any], None]) -> None:
         """Keep the cards of HDU ``key`` that neither the container nor ``strip_header`` interprets.
@@ -698,9 +727,9 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._checks.check_whole(_hdu_label(key), *self._header_and_data(raw))
         hdu = fits.open(io.BytesIO(raw))[0] if raw.startswith(b"SIMPLE") else None
         if hdu is None:
-            hdu = fits.BinTableHDU.fromstring(raw)
+            hdu = fits.BinTableHDU.fromstring(raw, uint=True)  # TZERO columns as unsigned ints
             self._record_opaque(key, strip_header)
-        table = Table.read(hdu)
+        table = Table.read(hdu, mask_invalid=False)  # NaN stays NaN, not masked
         for column in model.columns:
             if column.name in table.colnames:
                 column.update_table(table)
