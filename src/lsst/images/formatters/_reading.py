@@ -92,7 +92,8 @@ def read_components(
     unknown = [name for name in names if name not in declared]
     if unknown:
         raise ValueError(
-            f"Requested data for components {unknown} that storage class {storage_class.name} does not declare."
+            f"Requested data for components {unknown} that storage class {storage_class.name} "
+            "does not declare."
         )
     accepted = {name: set(getattr(declared[name], "parameters", ()) or ()) for name in names}
     unused = set(params) - set().union(*accepted.values())
