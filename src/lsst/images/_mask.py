@@ -647,9 +647,14 @@ class Mask(ArrayImage):
         each array's header gets ``MSKNnnnn``/``MSKMnnnn``/``MSKDnnnn`` cards
         describing its bits, then the caller's cards and the WCS cards.  In
         FITS, several arrays share the ``MASK`` EXTNAME with increasing EXTVER.
+        Archives that keep masks whole (NDF; see `OutputArchive.add_native_mask`)
+        get the native 3-d array instead.
         """
-        data = []
-        for chunk in self._schema.split(np.int32):
+        # (An archive written against the specified interface has no add_native_mask.)
+        native = getattr(archive, "add_native_mask", None)
+        reference = native(self._array) if native is not None else None
+        data = [] if reference is None else [reference]
+        for chunk in self._schema.split(np.int32) if reference is None else ():
 
             def describe(header: astropy.io.fits.Header, chunk: MaskSchema = chunk) -> None:
                 chunk.update_header(header)
@@ -789,8 +794,9 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
     def bbox(self) -> Box:
         """Bounding box from ``start`` and the stored array shape."""
         shape = tuple(self.data[0].shape)
-        # A single 3-d reference is stored (mask_size, height, width).
-        return Box.from_shape(shape[-2:], start=self.start)
+        # A single 3-d reference (NDF's native mask) describes the in-memory (height, width,
+        # mask_size) array; the archive returns it in its stored (mask_size, height, width) order.
+        return Box.from_shape(shape[:2] if len(shape) == 3 else shape, start=self.start)
 
     @property
     def yx0(self) -> YX[int]:

@@ -168,24 +168,36 @@ class Region:
     def intersection(self, other: Bounds) -> Bounds:
         """Return the region common to this one and any other `Bounds`.
 
-        The result is simplified to a `Box` or `Polygon` when possible; for
-        bounds types that are neither boxes nor regions a lazy intersection
-        is returned.
+        The result type follows the operand types: with a `Box` the result is
+        a `Box` when it is exactly a pixel-aligned rectangle (`try_to_box`);
+        with another region it is always a region -- a `Polygon` when it is
+        one ring without holes, else a general `Region` -- and never a `Box`,
+        even when it happens to be rectangular.  A lazy intersection defers
+        to its own rule; for any other bounds type (e.g. cell grids) a lazy
+        intersection is returned.
 
         Raises
         ------
         NoOverlapError
-            If the two regions do not overlap.
+            If the two regions do not overlap (or only touch along an edge or
+            at a corner).
         """
+        if isinstance(other, _IntersectionBounds):
+            return other.intersection(self)
         other_geometry = _geometry_of(other)
         if other_geometry is None:
             return _IntersectionBounds(self, other)
-        # Operand order matters only for the vertex order of the result; this one matches the reference.
-        result = other_geometry.intersection(self.to_shapely())
+        # Operand order matters only for the vertex order of the result; these match the reference.
+        if isinstance(other, Box):
+            result = other_geometry.intersection(self.to_shapely())
+        else:
+            result = self.to_shapely().intersection(other_geometry)
         result = _polygonal_part(result)
         if result is None:
             raise NoOverlapError(f"No overlap between {other_geometry.wkt} and {self.wkt}.")
-        return Region(result).try_to_box()
+        if isinstance(other, Box):
+            return Region(result).try_to_box()
+        return Region(result).try_to_polygon()
 
     def transform(self, transform: Any) -> Region:
         """The region a `Transform` maps this one to (every vertex mapped forward)."""
@@ -290,6 +302,8 @@ def _polygonal_part(geometry: Any) -> Any:
         return None
     if geometry.area == 0.0:
         return None
+    if isinstance(geometry, shapely.MultiPolygon) and len(geometry.geoms) == 1:
+        return geometry.geoms[0]
     return geometry
 
 
@@ -402,9 +416,16 @@ class _IntersectionBounds:
         return _bool_result(np.logical_and(self.a.contains(x=x, y=y), self.b.contains(x=x, y=y)))
 
     def intersection(self, other: Bounds) -> Bounds:
-        """Another lazy intersection (the bounding boxes must overlap)."""
-        self.bbox.intersection(other.bbox)
-        return _IntersectionBounds(self, other)
+        """Intersect with ``other``, combining it with the operands where possible.
+
+        ``a ∩ other`` is tried first: if it can be combined (it is not lazy
+        again) the result is ``(a ∩ other) ∩ b``, otherwise
+        ``a ∩ (b ∩ other)``.  `NoOverlapError` propagates from either step.
+        """
+        a_other = self.a.intersection(other)
+        if isinstance(a_other, _IntersectionBounds):
+            return self.a.intersection(self.b.intersection(other))
+        return a_other.intersection(self.b)
 
     def serialize(self) -> IntersectionBoundsSerializationModel:
         """Return the ``{"a": ..., "b": ...}`` model."""

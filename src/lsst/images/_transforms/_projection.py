@@ -227,6 +227,14 @@ class Projection(Generic[F]):
             ),
         )
 
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[ProjectionSerializationModel[Any]]:
+        """Return the model class to parse for a projection stored on its own with ``pointer_type``."""
+        from ..serialization._models import parametrized
+        from ._models import ProjectionSerializationModel
+
+        return parametrized(ProjectionSerializationModel, pointer_type)
+
     def __repr__(self) -> str:
         return f"Projection({self.pixel_frame!r})"
 

@@ -69,7 +69,8 @@ class Transform(Generic[I, O]):
         and two outputs.  It is not copied, so it must not be modified later.
     in_bounds, out_bounds
         Optional regions where the inputs (outputs) are valid.  They are
-        carried along and serialized, not enforced on evaluation.
+        carried along and serialized, not enforced on evaluation.  When not
+        given, a frame's own ``bbox`` (pixel frames have one) is used.
     components
         Transforms this one was composed from, reported by `decompose` and
         used to serialize the chain of intermediate frames.
@@ -99,8 +100,8 @@ class Transform(Generic[I, O]):
         self._in_frame = in_frame
         self._out_frame = out_frame
         self._ast_mapping = ast_mapping
-        self._in_bounds = in_bounds
-        self._out_bounds = out_bounds
+        self._in_bounds = in_bounds if in_bounds is not None else getattr(in_frame, "bbox", None)
+        self._out_bounds = out_bounds if out_bounds is not None else getattr(out_frame, "bbox", None)
         self._components = tuple(components)
 
     # --- construction ---------------------------------------------------------------------------------
@@ -390,6 +391,18 @@ class Transform(Generic[I, O]):
         from ._models import serialize_transform
 
         return serialize_transform(self, archive, use_frame_sets=use_frame_sets)
+
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[TransformSerializationModel[Any]]:
+        """Return the model class to parse for a transform stored on its own with ``pointer_type``.
+
+        A transform has no ``_archive_default_name``: written alone, its
+        serialized model *is* the top-level tree.
+        """
+        from ..serialization._models import parametrized
+        from ._models import TransformSerializationModel
+
+        return parametrized(TransformSerializationModel, pointer_type)
 
     def __repr__(self) -> str:
         return f"Transform({self._in_frame!r} -> {self._out_frame!r})"
