@@ -920,6 +920,8 @@ def deserialize_tree(archive: FitsInputArchive, tree: Any, **kwargs: Any) -> Any
     opaque = archive.get_opaque_metadata()
     with contextlib.suppress(AttributeError):
         obj._opaque_metadata = opaque
+    if getattr(tree, "butler_info", None) is not None and hasattr(obj, "_butler_info"):
+        obj._butler_info = tree.butler_info
     return obj
 
 

@@ -7,6 +7,7 @@ one line here.  Nothing imported here may require optional packages such as
 """
 
 from ._assertions import *  # noqa: F403
+from ._butler import *  # noqa: F403
 from ._coords import *  # noqa: F403
 from ._data import *  # noqa: F403
 from ._legacy_cameras import *  # noqa: F403
