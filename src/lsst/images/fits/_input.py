@@ -16,6 +16,7 @@ __all__ = ("FitsInputArchive", "read")
 import concurrent.futures
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -32,6 +33,7 @@ from ..serialization import (
     no_header_updates,
 )
 from ..serialization._archive import ArrayRequest
+from ..serialization._guard import content_errors, mark_caller_error
 from ._checksum import HduVerifier
 from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
 from ._headers import (
@@ -45,6 +47,7 @@ from ._headers import (
     strip_layout_cards,
     strip_structural_cards,
 )
+from ._limits import check_image_hdu, check_json_depth
 from ._opaque import ExtensionKey, FitsOpaqueMetadata, HeaderMap
 
 if TYPE_CHECKING:
@@ -56,6 +59,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 U = TypeVar("U")
 V = TypeVar("V")
+
+
+#: Longest primary header searched for its END card (afw headers reach a few dozen blocks).
+_MAX_HEADER = 400 * BLOCK
+
+#: Bytes a FITS header may not contain (FITS 4.0 §4.1.1: printable ASCII only).
+_NOT_PRINTABLE = re.compile(rb"[^\x20-\x7e]")
 
 
 class _HduEntry:
@@ -112,7 +122,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._frame_sets: dict[int, Any] = {}
         self._json_rows: list[bytes] = []
         self._entries: dict[ExtensionKey, _HduEntry] = {}
-        self._load_directory()
+        with content_errors(self._name, InvalidFitsArchiveError):
+            self._load_directory()
 
     # ------------------------------------------------------------------ opening
 
@@ -192,13 +203,15 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if not head.startswith(b"SIMPLE  ="):
             raise self._error("not a FITS file (no SIMPLE card at the start)")
         end = find_header_end(head)
-        while end is None and len(head) < size:
+        while end is None and len(head) < min(size, _MAX_HEADER):
             # Long primary headers (legacy files) need more blocks; grow geometrically.
             more = self._read(len(head), min(size - len(head), 4 * len(head)))
             end = find_header_end(head + more, start=len(head) - len(head) % 80)
             head += more
         if end is None:
-            raise self._error("primary header has no END card (file truncated?)")
+            raise self._error("primary header has no END card (file truncated or damaged?)")
+        if _NOT_PRINTABLE.search(head, 0, end):
+            raise self._error("primary header holds bytes that are not printable ASCII (damaged header)")
         try:
             self._primary = header_from_bytes(head[:end])
         except Exception as err:
@@ -431,6 +444,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Return JSON row ``row`` parsed to plain Python (NaN/Infinity tokens accepted)."""
         if not 0 <= row < len(self._json_rows):
             raise self._error(f"JSON row {row} does not exist (the JSON HDU has {len(self._json_rows)} rows)")
+        check_json_depth(self._json_rows[row], f"{self._name}: JSON row {row}")
         try:
             value = json.loads(self._json_rows[row].decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
@@ -569,6 +583,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         key = ExtensionKey.from_str(source)
         entry = self._entry(key)
         header = self._header_values(key)
+        check_image_hdu(header, entry.datsize, f"{self._name}: HDU {_hdu_label(key)!r}")
         shape = tuple(int(s) for s in model.shape)
         region = _check_region(slices, shape)
         stored = _stored_shape(header)
@@ -830,18 +845,50 @@ def read(
         ``(deserialized, metadata, butler_info)``; the object also gets
         ``_opaque_metadata`` (a `FitsOpaqueMetadata`).
     """
-    with FitsInputArchive.open(
-        path, page_size=page_size, partial=bool(partial), threads=threads, verify=verify
-    ) as archive:
+    with (
+        FitsInputArchive.open(
+            path, page_size=page_size, partial=bool(partial), threads=threads, verify=verify
+        ) as archive,
+        content_errors(archive.name, InvalidFitsArchiveError),
+    ):
         tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
         tree = archive.get_tree(tree_type)
         if archive._reads_ahead:
             archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
-        obj = tree.deserialize(archive, **kwargs)
+        try:
+            obj = tree.deserialize(archive, **kwargs)
+        except IndexError as err:
+            if _outside_stored_image(tree, kwargs.get("bbox"), archive):
+                mark_caller_error(err)  # the documented IndexError for a bbox outside the image
+            raise
         opaque = archive.get_opaque_metadata()
         with contextlib.suppress(AttributeError):
             obj._opaque_metadata = opaque
         return ReadResult(obj, dict(getattr(tree, "metadata", {}) or {}), getattr(tree, "butler_info", None))
+
+
+def _outside_stored_image(tree: Any, bbox: Any, archive: FitsInputArchive) -> bool:
+    """Whether a requested ``bbox`` is not inside the image the file holds.
+
+    That is the caller's mistake only if the tree's bounding box agrees with the stored
+    pixels: a tree claiming another shape than its HDU is a damaged file.
+    """
+    if bbox is None:
+        return False
+    try:
+        model = tree if getattr(tree, "bbox", None) is not None else tree.image
+        stored = model.bbox
+        header = archive._header_values(ExtensionKey.from_str(model.data.source))
+        if _stored_shape(header) != tuple(int(n) for n in model.data.shape):
+            return False
+        return not (
+            stored.y.start <= bbox.y.start
+            and bbox.y.stop <= stored.y.stop
+            and stored.x.start <= bbox.x.start
+            and bbox.x.stop <= stored.x.stop
+        )
+    except Exception:
+        return False
 
 
 #: HDUs up to this size are loaded ahead whole: component data (fields, PSF stamps).
