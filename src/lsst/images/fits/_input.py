@@ -876,10 +876,11 @@ def _outside_stored_image(tree: Any, bbox: Any, archive: FitsInputArchive) -> bo
     if bbox is None:
         return False
     try:
-        model = tree if getattr(tree, "bbox", None) is not None else tree.image
+        model = tree.image if hasattr(tree, "image") else tree
         stored = model.bbox
-        header = archive._header_values(ExtensionKey.from_str(model.data.source))
-        if _stored_shape(header) != tuple(int(n) for n in model.data.shape):
+        data = getattr(model.data, "value", model.data)  # (a quantity wraps the reference)
+        header = archive._header_values(ExtensionKey.from_str(data.source))
+        if _stored_shape(header) != tuple(int(n) for n in data.shape):
             return False
         return not (
             stored.y.start <= bbox.y.start
