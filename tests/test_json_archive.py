@@ -281,9 +281,9 @@ def test_atomic_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def failing_replace(src: str, dst: str) -> None:
         raise OSError("simulated failure")
 
-    from lsst.images.json import _io
+    from lsst.images import _atomic
 
-    monkeypatch.setattr(_io.os, "replace", failing_replace)
+    monkeypatch.setattr(_atomic.os, "replace", failing_replace)
     with pytest.raises(OSError, match="simulated failure"):
         images_json.write(_make_toy(), path)
     assert path.read_bytes() == b"previous contents"

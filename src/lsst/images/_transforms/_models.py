@@ -51,7 +51,8 @@ def serialize_transform(
     transform: Transform[Any, Any], archive: OutputArchive[Any], *, use_frame_sets: bool = False
 ) -> TransformSerializationModel[Any]:
     """Build the serialized form of a transform (see `Transform.serialize`)."""
-    parts = transform.decompose()
+    # An identity decomposes into no parts but is still written as one (UnitMap) mapping.
+    parts = transform.decompose() or [transform]
     frames: list[Any] = [transform.in_frame.serialize()]
     bounds: list[Any] = [_serialize_bounds(transform.in_bounds)]
     mappings: list[Any] = []

@@ -33,6 +33,7 @@ from ..serialization import (
     no_header_updates,
 )
 from ..serialization._archive import ArrayRequest
+from ._checksum import HduVerifier
 from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
 from ._headers import (
     BLOCK,
@@ -43,7 +44,6 @@ from ._headers import (
     header_without_structural_cards,
     remove_cards,
     strip_layout_cards,
-    strip_structural_cards,
 )
 from ._opaque import ExtensionKey, FitsOpaqueMetadata, HeaderMap
 
@@ -84,9 +84,13 @@ class FitsInputArchive(InputArchive[PointerModel]):
         (path, ``file://`` URL, bytes, binary stream, `lsst.resources.ResourcePath`).
     threads
         Worker threads for tile decompression (None = engine default).
+    verify
+        Verify the ``CHECKSUM``/``DATASUM`` cards of the HDUs read, where the file has
+        them (see `._checksum.HduVerifier` for what a cut-out covers); a mismatch raises
+        `._checksum.ChecksumMismatchError`, an `InvalidFitsArchiveError`.
     """
 
-    def __init__(self, reader: Any, *, threads: int | None = None) -> None:
+    def __init__(self, reader: Any, *, threads: int | None = None, verify: bool = True) -> None:
         from ._engine import open_range_reader
 
         if not (hasattr(reader, "read_ranges") and hasattr(reader, "size")):
@@ -97,6 +101,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._reader = reader
         self._name = str(getattr(reader, "name", "<FITS archive>"))
         self._threads = threads
+        self._verify = verify
         self._header_cache: dict[ExtensionKey, astropy.io.fits.Header] = {}
         self._raw_headers: dict[ExtensionKey, bytes] = {}
         self._values_cache: dict[ExtensionKey, dict[str, Any]] = {}
@@ -114,12 +119,19 @@ class FitsInputArchive(InputArchive[PointerModel]):
     @classmethod
     @contextlib.contextmanager
     def open(
-        cls, path: Any, *, page_size: int = 144000, partial: bool = False, threads: int | None = None
+        cls,
+        path: Any,
+        *,
+        page_size: int = 144000,
+        partial: bool = False,
+        threads: int | None = None,
+        verify: bool = True,
     ) -> Iterator[Self]:
         """Yield an archive reading ``path`` (local path, URL, ResourcePath or bytes).
 
         ``page_size`` and ``partial`` are accepted for API compatibility; the range
-        reader always fetches exactly the bytes needed.
+        reader always fetches exactly the bytes needed.  ``verify=False`` skips the
+        checksum verification.
         """
         from ._engine import open_range_reader
 
@@ -130,7 +142,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         except OSError as err:
             raise InvalidFitsArchiveError(f"{path}: cannot open FITS archive: {err}") from err
         with reader:
-            archive = cls(reader, threads=threads)
+            archive = cls(reader, threads=threads, verify=verify)
             try:
                 yield archive
             finally:
@@ -149,7 +161,22 @@ class FitsInputArchive(InputArchive[PointerModel]):
     @property
     def primary_header(self) -> astropy.io.fits.Header:
         """The primary header as stored (including locator cards)."""
-        return self._primary.copy()
+        return self._primary_header().copy()
+
+    def _primary_header(self) -> astropy.io.fits.Header:
+        """The primary header as an astropy header, parsed on first use.
+
+        Reading needs only the primary header's values (`header_values`), so a read
+        never imports astropy.io.fits unless a caller asks for the header itself.
+        """
+        header = self._header_cache.get(ExtensionKey())
+        if header is None:
+            try:
+                header = header_from_bytes(self._primary_bytes)
+            except Exception as err:
+                raise self._error(f"cannot parse the primary header: {err}") from err
+            self._header_cache[ExtensionKey()] = header
+        return header
 
     @property
     def reader(self) -> Any:
@@ -208,26 +235,29 @@ class FitsInputArchive(InputArchive[PointerModel]):
             head += more
         if end is None:
             raise self._error("primary header has no END card (file truncated?)")
+        self._primary_bytes = head[:end]
         try:
-            self._primary = header_from_bytes(head[:end])
+            primary = header_values(self._primary_bytes)
         except Exception as err:
             raise self._error(f"cannot parse the primary header: {err}") from err
-        missing = [key for key, _ in LOCATOR_CARDS if key not in self._primary]
+        self._values_cache[ExtensionKey()] = primary
+        self._checks = HduVerifier(self._name, self._verify, self._primary_bytes)
+        missing = [key for key, _ in LOCATOR_CARDS if key not in primary]
         if missing:
             raise self._error(
                 "not an lsst.images FITS archive (the primary header lacks the locator cards "
                 f"{', '.join(missing)})"
             )
-        self._layout = "4300" if "FMTVER" in self._primary else "2100"
-        if self._layout == "4300" and int(self._primary["FMTVER"]) > 1:
+        self._layout = "4300" if "FMTVER" in primary else "2100"
+        if self._layout == "4300" and int(primary["FMTVER"]) > 1:
             raise self._error(
-                f"container layout version FMTVER={self._primary['FMTVER']} is newer than supported (1)"
+                f"container layout version FMTVER={primary['FMTVER']} is newer than supported (1)"
             )
         try:
-            json_addr = int(self._primary["JSONADDR"])
-            json_size = int(self._primary["JSONSIZE"])
-            index_addr = int(self._primary["INDXADDR"])
-            index_size = int(self._primary["INDXSIZE"])
+            json_addr = int(primary["JSONADDR"])
+            json_size = int(primary["JSONSIZE"])
+            index_addr = int(primary["INDXADDR"])
+            index_size = int(primary["INDXSIZE"])
         except (TypeError, ValueError) as err:
             raise self._error(f"locator cards are not integers: {err}") from err
         if json_addr <= 0 or index_addr != json_addr + json_size or index_size <= 0:
@@ -243,6 +273,14 @@ class FitsInputArchive(InputArchive[PointerModel]):
         tail = self._read(json_addr, json_size + index_size)
         self._parse_json_hdu(tail[:json_size])
         self._parse_index_hdu(tail[json_size:])
+        self._checks.check_whole(JSON_EXTNAME, *self._header_and_data(tail[:json_size]))
+        self._checks.check_whole(INDEX_EXTNAME, *self._header_and_data(tail[json_size:]))
+
+    @staticmethod
+    def _header_and_data(hdu: bytes) -> tuple[bytes, bytes]:
+        """Split the bytes of a whole HDU into its header (through END) and data part."""
+        end = find_header_end(hdu) or len(hdu)
+        return hdu[:end], hdu[end:]
 
     def _split_hdu(self, data: bytes, what: str) -> tuple[dict[str, Any], bytes]:
         end = find_header_end(data)
@@ -324,7 +362,9 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Return the (raw, on-disk) header of one HDU, fetched once and cached."""
         header = self._header_cache.get(key)
         if header is None:
-            header = self._primary if key == ExtensionKey() else self._parse_header(key, header_from_bytes)
+            if key == ExtensionKey():
+                return self._primary_header()
+            header = self._parse_header(key, header_from_bytes)
             self._header_cache[key] = header
         return header
 
@@ -332,10 +372,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Keyword -> value of a data HDU's plain cards (fast path for the tile engine)."""
         values = self._values_cache.get(key)
         if values is None:
-            if key == ExtensionKey():
-                values = {card.keyword: card.value for card in self._primary.cards}
-            else:
-                values = self._parse_header(key, header_values)
+            # (The primary header's values are cached when the archive opens.)
+            values = self._parse_header(key, header_values)
             self._values_cache[key] = values
         return values
 
@@ -581,10 +619,21 @@ class FitsInputArchive(InputArchive[PointerModel]):
             def sink(start: int, stop: int, block: np.ndarray) -> None:
                 consume(start, stop, block if block.dtype == want else block.astype(want))
 
+        raw_header = self._header_bytes(key)
+        hdu = _hdu_label(key)
+        summing = self._checks.reader_for(
+            self._reader, hdu, raw_header, entry.dataddr, min(entry.datsize, _data_bytes(header))
+        )
         try:
             array = decode_image(
-                header, self._reader, entry.dataddr, region=region, threads=self._threads, sink=sink
+                header,
+                summing or self._reader,
+                entry.dataddr,
+                region=region,
+                threads=self._threads,
+                sink=sink,
             )
+            self._checks.finish(summing, hdu, raw_header, full=region is None)
         except InvalidFitsArchiveError:
             raise
         except Exception as err:
@@ -606,17 +655,12 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if key in self._opaque.headers:
             return
         # The builder must not hold on to the archive (and through it the file's caches).
-        primary = self._primary if key == ExtensionKey() else None
-        raw = None if primary is not None else self._header_bytes(key)
+        raw = self._primary_bytes if key == ExtensionKey() else self._header_bytes(key)
         name = self._name
 
         def build() -> astropy.io.fits.Header:
             try:
-                if primary is not None:
-                    leftover = _primary_leftover(primary)
-                else:
-                    leftover = header_without_structural_cards(raw)
-                    strip_layout_cards(leftover)
+                leftover = _leftover_cards(raw)
                 strip_header(leftover)
                 remove_cards(leftover, ("EXTNAME", "EXTVER").__contains__)
             except Exception as err:
@@ -650,6 +694,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         key = ExtensionKey.from_str(first.source)
         entry = self._entry(key)
         raw = self._read(entry.hdraddr, entry.dataddr - entry.hdraddr + entry.datsize)
+        self._checks.check_whole(_hdu_label(key), *self._header_and_data(raw))
         hdu = fits.open(io.BytesIO(raw))[0] if raw.startswith(b"SIMPLE") else None
         if hdu is None:
             hdu = fits.BinTableHDU.fromstring(raw)
@@ -696,17 +741,23 @@ class FitsInputArchive(InputArchive[PointerModel]):
     def get_opaque_metadata(self) -> FitsOpaqueMetadata:
         """Leftover header cards: primary (minus locator/layout cards) and every HDU read."""
 
-        primary = self._primary
+        primary, name = self._primary_bytes, self._name
+
+        def build() -> astropy.io.fits.Header:
+            try:
+                return _leftover_cards(primary)
+            except Exception as err:
+                raise InvalidFitsArchiveError(f"{name}: cannot parse the primary header: {err}") from err
+
         headers = HeaderMap()
-        headers.defer(ExtensionKey(), lambda: _primary_leftover(primary))
+        headers.defer(ExtensionKey(), build)
         headers.add_missing(self._opaque.headers)  # type: ignore[arg-type]  # (always a HeaderMap)
         return FitsOpaqueMetadata(headers, dict(self._opaque.precompressed))
 
 
-def _primary_leftover(primary: astropy.io.fits.Header) -> astropy.io.fits.Header:
-    """The cards of a primary header that are not the container's own (a copy)."""
-    header = primary.copy()
-    strip_structural_cards(header)
+def _leftover_cards(raw: bytes) -> astropy.io.fits.Header:
+    """The cards of a raw header that are not the container's own (structural, layout)."""
+    header = header_without_structural_cards(raw)
     strip_layout_cards(header)
     return header
 
@@ -715,6 +766,31 @@ def _prefetch_key(model: ArrayReferenceModel, region: tuple[slice, slice] | None
     """What identifies an announced array: its HDU and the region of it."""
     span = None if region is None else tuple((s.start, s.stop) for s in region)
     return (str(ExtensionKey.from_str(str(model.source))), span)
+
+
+def _hdu_label(key: ExtensionKey) -> str:
+    """How messages name an HDU: ``IMAGE``, ``MASK,2`` (EXTVER 2), ``PRIMARY``."""
+    name = key.name or "PRIMARY"
+    return name if key.ver == 1 else f"{name},{key.ver}"
+
+
+def _data_bytes(header: Mapping[str, Any]) -> int:
+    """Length of an HDU's data part (without padding) from its structural cards."""
+    try:
+        naxis = int(header.get("NAXIS", 0))
+        if naxis == 0:
+            return 0
+        count = 1
+        for i in range(1, naxis + 1):
+            count *= int(header[f"NAXIS{i}"])
+        return (
+            abs(int(header["BITPIX"]))
+            // 8
+            * int(header.get("GCOUNT", 1))
+            * (count + int(header.get("PCOUNT", 0)))
+        )
+    except (KeyError, TypeError, ValueError):
+        return 0
 
 
 def _stored_shape(header: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -766,6 +842,7 @@ def read(
     page_size: int = 144000,
     partial: bool | None = None,
     threads: int | None = None,
+    verify: bool = True,
     **kwargs: Any,
 ) -> ReadResult[T]:
     """Read an object of type ``cls`` from a FITS archive.
@@ -780,6 +857,9 @@ def read(
         Accepted for compatibility; ranged reads always fetch only what is needed.
     threads
         Tile-decompression worker threads.
+    verify
+        Verify ``DATASUM``/``CHECKSUM`` where the file carries them (default); a
+        mismatch raises `InvalidFitsArchiveError` naming the file and HDU.
     **kwargs
         Forwarded to the tree's ``deserialize`` (e.g. ``bbox=``).
 
@@ -789,16 +869,28 @@ def read(
         ``(deserialized, metadata, butler_info)``; the object also gets
         ``_opaque_metadata`` (a `FitsOpaqueMetadata`).
     """
-    with FitsInputArchive.open(path, page_size=page_size, partial=bool(partial), threads=threads) as archive:
+    with FitsInputArchive.open(
+        path, page_size=page_size, partial=bool(partial), threads=threads, verify=verify
+    ) as archive:
         tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
         tree = archive.get_tree(tree_type)
-        if archive._reads_ahead:
-            archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
-        obj = tree.deserialize(archive, **kwargs)
-        opaque = archive.get_opaque_metadata()
-        with contextlib.suppress(AttributeError):
-            obj._opaque_metadata = opaque
+        obj = deserialize_tree(archive, tree, **kwargs)
         return ReadResult(obj, dict(getattr(tree, "metadata", {}) or {}), getattr(tree, "butler_info", None))
+
+
+def deserialize_tree(archive: FitsInputArchive, tree: Any, **kwargs: Any) -> Any:
+    """Rebuild the object of a parsed tree: the body of `read`, shared with `serialization.open_archive`.
+
+    Remote archives first fetch the arrays the read will load, concurrently; the object
+    gets the file's opaque metadata (header cards to carry to the next write).
+    """
+    if archive._reads_ahead:
+        archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
+    obj = tree.deserialize(archive, **kwargs)
+    opaque = archive.get_opaque_metadata()
+    with contextlib.suppress(AttributeError):
+        obj._opaque_metadata = opaque
+    return obj
 
 
 #: HDUs up to this size are loaded ahead whole: component data (fields, PSF stamps).

@@ -209,9 +209,9 @@ def _visit_image(node: dict[str, Any], band: str | None) -> dict[str, Any]:
 
 
 def _band_from_filter(physical_filter: Any) -> str | None:
-    if not isinstance(physical_filter, str) or not physical_filter:
-        return None
-    return physical_filter.split("_")[0].split("~")[0]
+    from .._visit_image import band_from_physical_filter
+
+    return band_from_physical_filter(physical_filter) if isinstance(physical_filter, str) else None
 
 
 def to_4300(tree: Any, obj: Any = None) -> dict[str, Any]:

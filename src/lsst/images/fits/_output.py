@@ -19,13 +19,12 @@ import contextlib
 import datetime
 import io
 import os
-import tempfile
-import threading
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Self
 
 import numpy as np
 
+from .._atomic import atomic_output
 from ..serialization import (
     ArchiveTree,
     ArrayReferenceModel,
@@ -39,6 +38,7 @@ from ..serialization import (
     TableModel,
     no_header_updates,
 )
+from ._checksum import sealed_header_bytes
 from ._common import JSON_COLUMN, JSON_EXTNAME, PointerModel
 from ._headers import BLOCK, LOCATOR_CARDS, header_to_bytes, padded
 from ._opaque import EXTNAME_REGEX, ExtensionKey, FitsOpaqueMetadata
@@ -102,6 +102,9 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         Schema URL for the 4300 ``DATAMODL`` card.
     threads
         Worker threads for tile compression (None = engine default).
+    checksum
+        Write ``DATASUM``/``CHECKSUM`` cards (the FITS checksum convention) on every
+        HDU, so that readers (ours, astropy, fitsio, CFITSIO) can detect corruption.
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         layout: str = "2100",
         data_model: str | None = None,
         threads: int | None = None,
+        checksum: bool = True,
     ) -> None:
         if layout not in ("2100", "4300"):
             raise ValueError(f"unknown FITS archive layout {layout!r}; expected '2100' or '4300'")
@@ -127,6 +131,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         self._layout = layout
         self._data_model = data_model
         self._threads = threads
+        self._checksum = checksum
         self._rows: list[_IndexRow] = []
         self._versions: dict[str, int] = {}
         self._pointer_rows: list[bytes] = []
@@ -135,7 +140,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         self._finished = False
         self._start = self._stream.tell()
         self._primary = self._make_primary_header(update_header)
-        primary_bytes = header_to_bytes(self._primary)
+        primary_bytes = self._header_bytes(self._primary, [])
         self._stream.write(primary_bytes)
         self._rows.append(_IndexRow("", 1, "IMAGE", False, 0, len(primary_bytes), 0))
         self._offset = len(primary_bytes)
@@ -155,40 +160,33 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         layout: str = "2100",
         data_model: str | None = None,
         threads: int | None = None,
+        checksum: bool = True,
     ) -> Iterator[Self]:
         """Yield an archive writing to ``filename``; the file appears only on success.
 
-        Bytes go to a temporary file in the same folder, renamed over ``filename`` once
-        the tree has been added; any exception removes the temporary file instead.
+        Bytes go to a temporary file in the same folder (`.._atomic.atomic_output`),
+        flushed, fsync'ed and renamed over ``filename`` once the tree has been added; any
+        exception (or a killed process) leaves ``filename`` as it was.
         """
         path = os.fspath(filename)
         if path.startswith("file://"):
             path = path[len("file://") :]
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".fits.tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "w+b") as stream:
-                archive = cls(
-                    None,
-                    compression_options,
-                    opaque_metadata,
-                    compression_seed,
-                    stream=stream,
-                    update_header=update_header,
-                    layout=layout,
-                    data_model=data_model,
-                    threads=threads,
-                )
-                yield archive
-                if not archive._finished:
-                    raise RuntimeError(f"FITS archive for {path!r} was closed before its tree was added")
-                stream.flush()
-            os.chmod(tmp, 0o666 & ~_umask())
-            _replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with atomic_output(path) as stream:
+            archive = cls(
+                None,
+                compression_options,
+                opaque_metadata,
+                compression_seed,
+                stream=stream,
+                update_header=update_header,
+                layout=layout,
+                data_model=data_model,
+                threads=threads,
+                checksum=checksum,
+            )
+            yield archive
+            if not archive._finished:
+                raise RuntimeError(f"FITS archive for {path!r} was closed before its tree was added")
 
     def _make_primary_header(
         self, update_header: Callable[[astropy.io.fits.Header], None]
@@ -233,9 +231,9 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         zimage: bool,
     ) -> None:
         """Append one HDU (header + data, given as one buffer or a list of them) and index it."""
-        header_bytes = header_to_bytes(header)
         hdraddr = self._offset
         parts = [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
+        header_bytes = self._header_bytes(header, parts)
         size = sum(len(p) if type(p) is bytes else memoryview(p).nbytes for p in parts)
         if size % BLOCK:
             parts.append(b"\0" * (BLOCK - size % BLOCK))
@@ -245,6 +243,12 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         self._offset = dataddr + datsize
         xtension = str(header["XTENSION"]).strip()
         self._rows.append(_IndexRow(key.name, key.ver, xtension, zimage, hdraddr, dataddr, datsize))
+
+    def _header_bytes(self, header: astropy.io.fits.Header, parts: Sequence[Any]) -> bytes:
+        """Serialize a header, with checksum cards for the data ``parts`` unless disabled."""
+        if not self._checksum:
+            return header_to_bytes(header)
+        return sealed_header_bytes(header, parts)
 
     def _finish_header(self, header: astropy.io.fits.Header, key: ExtensionKey, trailing: list) -> None:
         """Append opaque cards, the 4300 DATE card and trailing cards (ZBLANK) to an HDU header."""
@@ -470,7 +474,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         index_header, index_data = _index_hdu(self._rows)
         if self._layout == "4300":
             index_header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
-        index_bytes = header_to_bytes(index_header)
+        index_bytes = self._header_bytes(index_header, [index_data])
         self._stream.write(index_bytes)
         self._stream.write(index_data)
         self._stream.write(b"\0" * (padded(len(index_data)) - len(index_data)))
@@ -480,7 +484,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         self._primary["INDXSIZE"] = index_size
         self._primary["JSONADDR"] = json_start
         self._primary["JSONSIZE"] = index_start - json_start
-        patched = header_to_bytes(self._primary)
+        patched = self._header_bytes(self._primary, [])
         end = self._stream.tell()
         self._stream.seek(self._start)
         old_len = self._rows[0].dataddr
@@ -567,33 +571,6 @@ def _file_descriptor(stream: IO[bytes]) -> int | None:
         return stream.fileno()
     except (OSError, ValueError):
         return None
-
-
-def _replace(tmp: str, path: str) -> None:
-    """Rename ``tmp`` over ``path``, releasing the replaced file's storage in the background.
-
-    Replacing a large file makes the kernel drop its cached pages and free its blocks
-    when the last reference goes, which takes tens of milliseconds for a visit image.
-    Holding the old file open across the rename moves that work to the moment a
-    background thread closes it; the rename itself stays atomic.
-    """
-    old = None
-    if os.name == "posix":
-        try:
-            old = os.open(path, os.O_RDONLY)
-        except OSError:
-            old = None
-    try:
-        os.replace(tmp, path)
-    finally:
-        if old is not None:
-            threading.Thread(target=os.close, args=(old,), name="lsst-images-release", daemon=True).start()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _is_scalar(value: Any) -> bool:
@@ -765,6 +742,7 @@ def write(
     *,
     layout: str = "2100",
     threads: int | None = None,
+    checksum: bool = True,
 ) -> Any:
     """Write ``obj`` to a new FITS archive at ``path`` and return the serialized tree.
 
@@ -790,6 +768,8 @@ def write(
         schema-versioned DP2 layout; the object must provide what that layout requires).
     threads
         Tile-compression worker threads (None = engine default).
+    checksum
+        Write ``DATASUM``/``CHECKSUM`` cards on every HDU (default; readers verify them).
     """
     from ._layout import data_model_url, to_4300
 
@@ -806,6 +786,7 @@ def write(
         layout=layout,
         data_model=data_model,
         threads=threads,
+        checksum=checksum,
     ) as archive:
         # Top-level Image/Mask store their array "at" their default name (IMAGE, MASK).
         default_name = getattr(obj, "_archive_default_name", None)

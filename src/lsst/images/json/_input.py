@@ -106,13 +106,7 @@ class JsonInputArchive(InputArchive[JsonRef]):
     def get_table(
         self, model: TableModel, strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates
     ) -> astropy.table.Table:
-        import astropy.table
-
-        table = astropy.table.Table(self.get_structured_array(model))
-        for column in model.columns:
-            column.update_table(table)
-        table.meta.update(model.meta)
-        return table
+        return model._to_table(self.get_structured_array(model))
 
     def get_frame_set(self, ref: JsonRef) -> FrameSet:
         try:

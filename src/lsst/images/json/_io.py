@@ -4,8 +4,6 @@ from __future__ import annotations
 
 __all__ = ("read", "write")
 
-import os
-import tempfile
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
@@ -42,8 +40,9 @@ def write(
         Any object implementing the archive protocol (``serialize(archive)``).
     path
         Local path or URI (anything `lsst.resources.ResourcePath` accepts).
-        Local files are written atomically: a temporary file in the same
-        folder is renamed into place, so a failure never leaves a partial file.
+        Local files are written atomically (`lsst.images._atomic.atomic_output`):
+        a temporary file in the same folder, fsync'ed and renamed into place, so a
+        failure or a killed process never leaves a partial file.
     metadata
         Extra entries merged into the tree's ``metadata`` (the object's own
         metadata dict is not modified).
@@ -121,16 +120,7 @@ def _write_bytes(path: ResourcePathExpression, data: bytes) -> None:
     if not uri.isLocal:
         uri.write(data, overwrite=True)
         return
-    target = uri.ospath
-    folder = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    from .._atomic import atomic_output
+
+    with atomic_output(uri.ospath) as stream:
+        stream.write(data)

@@ -197,3 +197,22 @@ class ButlerInfo(pydantic.BaseModel):
 
     dataset: Any
     provenance: Any = pydantic.Field(default_factory=dict)
+
+    def dataset_ref(self) -> Any:
+        """The dataset as a ``lsst.daf.butler.SerializedDatasetRef`` (its JSON form without the butler)."""
+        return _as_butler_model("SerializedDatasetRef", self.dataset)
+
+    def dataset_provenance(self) -> Any:
+        """The provenance as a ``lsst.daf.butler.DatasetProvenance`` (its JSON form without the butler)."""
+        return _as_butler_model("DatasetProvenance", self.provenance)
+
+
+def _as_butler_model(name: str, value: Any) -> Any:
+    """Validate a stored JSON value into the butler's model ``name`` when the butler is installed."""
+    if value is None or isinstance(value, pydantic.BaseModel):
+        return value
+    try:
+        import lsst.daf.butler as butler
+    except ImportError:
+        return value
+    return getattr(butler, name).model_validate(value)

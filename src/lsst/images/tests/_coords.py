@@ -292,12 +292,19 @@ def check_projection(
 
 
 def make_random_projection(rng: np.random.Generator, pixel_frame: F, bbox: Box) -> Projection[F]:
-    """Build a TAN projection from a random FITS WCS.
+    """Build a TAN projection from a random FITS WCS, following the reference recipe.
 
-    The reference pixel is uniform inside ``bbox``, the reference sky
-    position uniform on the sphere (avoiding the poles), the scale about
-    0.2 arcsec/pixel and the rotation uniform; the WCS is offset so its first
-    array pixel is ``bbox.start``.  No FITS approximation is attached.
+    The random draws happen in this order, so that a seeded generator gives
+    the same projection as Rubin's helper: ``CRPIX1`` uniform in
+    ``[1, bbox.x.size)``, ``CRPIX2`` in ``[1, bbox.y.size)``, ``CRVAL1`` in
+    ``[0, 2π)`` and ``CRVAL2`` in ``[-π, π)`` (radian-sized ranges used as
+    degrees, as the reference does: RA 0-6.3°, Dec ±3.1°), ``CDELT1`` and
+    ``CDELT2`` in ``[0.18, 0.22)`` arcsec and finally ``CROTA1`` in
+    ``[0, 2π)``.  FITS ignores ``CROTA1`` (only ``CROTA2`` on the latitude
+    axis rotates), so the projection is unrotated and unflipped, with
+    slightly different x and y scales; the draw is kept for the sequence.
+    The WCS is offset so its first array pixel is ``bbox.start``, its pixel
+    bounds are ``bbox``, and no FITS approximation is attached.
 
     Parameters
     ----------
@@ -306,19 +313,23 @@ def make_random_projection(rng: np.random.Generator, pixel_frame: F, bbox: Box) 
     pixel_frame
         Pixel frame of the projection.
     bbox
-        Box the WCS is centred in.
+        Box covered by the array the WCS describes.
     """
     import astropy.wcs
+    from astropy.io import fits
 
-    wcs = astropy.wcs.WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    wcs.wcs.cunit = ["deg", "deg"]
-    wcs.wcs.crpix = [rng.uniform(0.5, bbox.x.size + 0.5), rng.uniform(0.5, bbox.y.size + 0.5)]
-    wcs.wcs.crval = [rng.uniform(0.0, 360.0), np.degrees(np.arcsin(rng.uniform(-0.98, 0.98)))]
-    scale = rng.uniform(0.19, 0.21) / 3600.0
-    theta = rng.uniform(0.0, 2.0 * np.pi)
-    cos, sin = np.cos(theta), np.sin(theta)
-    wcs.wcs.cd = scale * np.array([[-cos, sin], [sin, cos]])
-    wcs.wcs.radesys = "ICRS"
-    wcs.wcs.set()
-    return Projection.from_fits_wcs(wcs, pixel_frame, x0=bbox.x.start, y0=bbox.y.start)
+    header = fits.Header()
+    header["CTYPE1"] = "RA---TAN"
+    header["CTYPE2"] = "DEC--TAN"
+    header["CUNIT1"] = "deg"
+    header["CUNIT2"] = "deg"
+    header["CRPIX1"] = rng.uniform(1.0, bbox.x.size)
+    header["CRPIX2"] = rng.uniform(1.0, bbox.y.size)
+    header["CRVAL1"] = rng.uniform(0.0, 2.0 * np.pi)
+    header["CRVAL2"] = rng.uniform(-np.pi, np.pi)
+    header["CDELT1"] = (rng.uniform(0.18, 0.22) * u.arcsec).to_value(u.deg)
+    header["CDELT2"] = (rng.uniform(0.18, 0.22) * u.arcsec).to_value(u.deg)
+    header["CROTA1"] = rng.uniform(0.0, 2.0 * np.pi)
+    header["RADESYS"] = "ICRS"
+    wcs = astropy.wcs.WCS(header)
+    return Projection.from_fits_wcs(wcs, pixel_frame, pixel_bounds=bbox, x0=bbox.x.start, y0=bbox.y.start)
