@@ -225,6 +225,25 @@ def test_rewritten_file_is_reported(tmp_path: Path) -> None:
         array.compute()
 
 
+def test_corrupted_tile_is_reported(tmp_path: Path) -> None:
+    """Chunks keep the checks of a cut-out: a damaged tile fails its task, naming the file."""
+    from astropy.io import fits as afits
+
+    path = _write(tmp_path / "damaged.fits", 9)
+    expected = MaskedImage.read_fits(str(path)).image.array
+    with afits.open(path, disable_image_compression=True) as hdus:
+        heap = hdus.fileinfo(1)["datLoc"] + hdus[1].header["NAXIS1"] * hdus[1].header["NAXIS2"]
+    data = bytearray(path.read_bytes())
+    data[heap + 100] ^= 0xFF  # inside the first row tile's compressed bytes
+    path.write_bytes(bytes(data))
+    array = ld.from_fits(path, chunks=(10, 160))
+    np.testing.assert_array_equal(array[50:].compute(), expected[50:])  # other tiles still read
+    with pytest.raises(ArchiveReadError, match=f"{path}"):
+        array[:10].compute()
+    with pytest.raises(ArchiveReadError, match="DATASUM mismatch"):  # (read_fits checks the whole HDU)
+        MaskedImage.read_fits(str(path), bbox=Box.factory[150:160, 0:10])
+
+
 def test_building_reads_no_pixels(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Building arrays fetches headers and the index only: no byte of any pixel HDU's data."""
     from astropy.io import fits as afits

@@ -172,4 +172,6 @@ def task_archive(location: str, signature: FileSignature) -> Iterator[tuple[Pars
                 f"{signature.mtime_ns} -> {found.mtime_ns}); build the array again"
             )
         parsed = _parsed(location, signature, reader)
-        yield parsed, parsed.archive.with_reader(reader)
+        # A chunk is a cut-out: summing a whole (small) data part in every task would
+        # fetch it again and again.
+        yield parsed, parsed.archive.with_reader(reader, cutout_sums=False)
