@@ -168,3 +168,22 @@ def test_remote_stack_fetches_only_its_tiles(
     # although every file is read by many chunk tasks.
     primary = [r for r in handler.ranges if r is not None and r.startswith("bytes=0-")]
     assert len(primary) <= 3 * N_FILES
+
+
+def test_readme_example_runs(tmp_path: Path) -> None:
+    """The README's dask example runs as written (it starts its own cluster)."""
+    import re
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Many files: dask") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    (tmp_path / "example.py").write_text(code.group(1))
+    result = subprocess.run(
+        [sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "(1024, 1024) (200, 200)"
+    assert len(list(tmp_path.glob("visit*.fits"))) == 8
