@@ -69,7 +69,8 @@ def from_fits(
     same code as ``read_fits(bbox=...)``, so every slice equals the corresponding
     cut-out) and closes it again.  The graph holds no open files or arrays, so it runs
     on ``dask.distributed`` worker processes; each process keeps a small cache of parsed
-    file indexes.
+    file indexes.  Chunks are checked as cut-outs are: header checksums and each gzip
+    tile's CRC-32 (a chunk does not read a whole data part to check its ``DATASUM``).
 
     Parameters
     ----------

@@ -9,7 +9,9 @@ file's location and `FileSignature`; a task takes the cached parse and reads its
 through a fresh reader (`FitsInputArchive.with_reader`).
 
 The signature recorded when the dask array was built is checked by every task, so a
-file rewritten in between is reported instead of being read half old, half new.
+file rewritten in between is reported instead of being read half old, half new.  Tasks
+read as cut-outs do and do not complete data checksums of small HDUs (which would
+fetch the whole HDU in every task).
 """
 
 from __future__ import annotations

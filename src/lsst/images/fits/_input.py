@@ -639,7 +639,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
                 threads=self._threads,
                 sink=sink,
             )
-            self._checks.finish(summing, hdu, raw_header, full=region is None)
+            self._checks.finish(summing, hdu, raw_header, full=region is None, remote=self._reads_ahead)
         except InvalidFitsArchiveError:
             raise
         except Exception as err:
