@@ -195,13 +195,16 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """The range reader (exposes ``bytes_read`` and ``request_count``)."""
         return self._reader
 
-    def with_reader(self, reader: Any) -> FitsInputArchive:
+    def with_reader(self, reader: Any, *, cutout_sums: bool = True) -> FitsInputArchive:
         """Return an archive over the same file that reads through another ``reader``.
 
         The parsed directory, JSON rows and header caches are shared (they never change
         once read), while per-read state (deserialized components, read-ahead) starts
         empty, so code that opens a file once per task (`lsst.images.dask`) parses its
-        headers and index only once per process.
+        headers and index only once per process.  ``cutout_sums=False`` stops cut-outs
+        of small data parts from reading all of it to verify its ``DATASUM`` (for
+        callers that read a plane as many cut-outs); headers, full reads and the tiles'
+        own CRCs are still verified.
         """
         if int(reader.size) != int(self._reader.size):
             raise self._error(
@@ -214,6 +217,9 @@ class FitsInputArchive(InputArchive[PointerModel]):
         clone._opaque = FitsOpaqueMetadata()
         clone._pointer_cache = {}
         clone._frame_sets = {}
+        if not cutout_sums:
+            clone._checks = copy.copy(self._checks)
+            clone._checks.small_data = 0
         return clone
 
     def _error(self, problem: str, cause: BaseException | None = None) -> InvalidFitsArchiveError:
