@@ -23,8 +23,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="convert an lsst.afw Exposure/MaskedImage FITS file to the lsst.images layout",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("legacy", help="input FITS file written by lsst.afw")
-    parser.add_argument("output", help="output file: .fits, .json, or .sdf/.h5 (NDF)")
+    parser.add_argument("legacy", nargs="+", help="input FITS file(s) written by lsst.afw")
+    parser.add_argument(
+        "output",
+        help="output file: .fits, .json, or .sdf/.h5 (NDF); a folder for several inputs (written as .fits)",
+    )
     parser.add_argument(
         "--kind",
         choices=("auto", "visit", "masked"),
@@ -39,6 +42,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="FITS layout of a .fits output (default 2100)",
     )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar for several inputs")
     return parser
 
 
@@ -85,13 +89,27 @@ def convert(
 
 
 def run(args: argparse.Namespace) -> int:
-    obj = convert(
-        args.legacy,
-        args.output,
-        kind=args.kind,
-        visit=args.visit,
-        instrument=args.instrument,
-        layout=args.layout,
-    )
-    print(f"wrote {type(obj).__name__} {obj.bbox} to {args.output}", file=sys.stderr)
+    """Convert one file, or several into the folder ``args.output`` (with a progress bar)."""
+    import os
+
+    from ._errors import UsageError
+    from ._progress import progress
+
+    several = len(args.legacy) > 1
+    if several and os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise UsageError(f"with several inputs the output must be a folder; {args.output} is a file")
+    if several:
+        os.makedirs(args.output, exist_ok=True)
+    for legacy in progress(args.legacy, desc="converting", quiet=args.quiet or not several):
+        name = os.path.splitext(os.path.basename(legacy))[0] + ".fits"
+        output = os.path.join(args.output, name) if several else args.output
+        obj = convert(
+            legacy,
+            output,
+            kind=args.kind,
+            visit=args.visit,
+            instrument=args.instrument,
+            layout=args.layout,
+        )
+        print(f"wrote {type(obj).__name__} {obj.bbox} to {output}", file=sys.stderr)
     return 0

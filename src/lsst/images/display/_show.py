@@ -238,7 +238,7 @@ def _draw_planes(ax: Any, picture: Picture, planes: list[str], alpha: float) -> 
         handles=handles,
         title="mask planes",
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.15 if has_sky_axes(ax) else -0.1),
+        bbox_to_anchor=(0.5, -0.18 if has_sky_axes(ax) else -0.1),
         ncol=min(4, len(handles)),
         fontsize="small",
         frameon=False,
