@@ -55,7 +55,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: h5py ``create_dataset`` keywords accepted as ``compression_options``.
-_DATASET_OPTIONS = frozenset({"compression", "compression_opts", "shuffle", "chunks", "fletcher32", "scaleoffset"})
+_DATASET_OPTIONS = frozenset(
+    {"compression", "compression_opts", "shuffle", "chunks", "fletcher32", "scaleoffset"}
+)
 
 
 class NdfOutputArchive(OutputArchive[NdfPointerModel]):
