@@ -210,11 +210,7 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
                 raise self._error(f"inline {model.datatype} array is malformed: {err}") from err
             return array if slices is ... else array[slices]
         dataset = self._dataset(model)
-        if (
-            slices is ...
-            and len(model.shape) == dataset.ndim
-            and sorted(model.shape) != sorted(dataset.shape)
-        ):
+        if slices is ... and len(model.shape) == dataset.ndim and sorted(model.shape) != sorted(dataset.shape):
             raise self._error(
                 f"{dataset.name} has shape {dataset.shape} but the tree says {tuple(model.shape)}"
             )

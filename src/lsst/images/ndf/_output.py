@@ -55,9 +55,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: h5py ``create_dataset`` keywords accepted as ``compression_options``.
-_DATASET_OPTIONS = frozenset(
-    {"compression", "compression_opts", "shuffle", "chunks", "fletcher32", "scaleoffset"}
-)
+_DATASET_OPTIONS = frozenset({"compression", "compression_opts", "shuffle", "chunks", "fletcher32", "scaleoffset"})
 
 
 class NdfOutputArchive(OutputArchive[NdfPointerModel]):
