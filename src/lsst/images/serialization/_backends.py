@@ -213,38 +213,26 @@ def _ndf_open(path: Any, **kwargs: Any) -> Iterator[OpenedArchive]:
         raise NotImplementedError("This lsst.images.ndf has no NdfInputArchive.open; use ndf.read.")
     kwargs.pop("partial", None)
     with opener(path, **kwargs) as archive:
-        yield _NdfOpened(archive)
+        yield _FitsLikeOpened(archive)
 
 
-class _NdfOpened(_FitsOpened):
-    """`OpenedArchive` over a `lsst.images.ndf.NdfInputArchive`."""
+class _FitsLikeOpened(_FitsOpened):
+    """`OpenedArchive` over any input archive with ``get_tree``/``get_tree_dict`` (e.g. NDF)."""
 
     def __init__(self, archive: Any) -> None:
         self.archive = archive
-        self.name = str(getattr(archive, "name", "<NDF archive>"))
+        self.name = str(getattr(archive, "name", "<archive>"))
         self.format_version = None
         self.data_model = None
 
-    def tree_dict(self) -> dict[str, Any]:
-        import json
-
-        try:
-            value = json.loads(self.archive.get_tree_bytes())
-        except ValueError as err:
-            raise ArchiveReadError(f"{self.name}: the JSON tree is not valid JSON: {err}") from err
-        if not isinstance(value, dict):
-            raise ArchiveReadError(f"{self.name}: the JSON tree is not a JSON object.")
-        return value
-
     def parse_tree(self, model_type: type[Any]) -> Any:
-        pointer = importlib.import_module("lsst.images.ndf").NdfPointerModel
-        return self.archive.get_tree(model_type._get_archive_tree_type(pointer))
+        pointer = getattr(importlib.import_module("lsst.images.ndf"), "NdfPointerModel", None)
+        from ..fits._common import PointerModel
+
+        return self.archive.get_tree(model_type._get_archive_tree_type(pointer or PointerModel))
 
     def deserialize(self, tree: Any, **kwargs: Any) -> Any:
-        obj = tree.deserialize(self.archive, **kwargs)
-        with contextlib.suppress(AttributeError):
-            obj._opaque_metadata = self.archive.get_opaque_metadata()
-        return obj
+        return tree.deserialize(self.archive, **kwargs)
 
 
 _BACKENDS = (

@@ -10,5 +10,11 @@ from ._assertions import *  # noqa: F403
 from ._butler import *  # noqa: F403
 from ._coords import *  # noqa: F403
 from ._data import *  # noqa: F403
+from ._legacy_cameras import *  # noqa: F403
+from ._legacy_cells import *  # noqa: F403
+from ._legacy_components import *  # noqa: F403
+from ._legacy_images import *  # noqa: F403
+from ._products import *  # noqa: F403
 from ._roundtrip import *  # noqa: F403
 from ._roundtrip_fits import *  # noqa: F403
+from ._roundtrip_ndf import *  # noqa: F403
