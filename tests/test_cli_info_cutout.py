@@ -94,11 +94,11 @@ def test_cutout_outside_fails(tmp_path: Path, capsys) -> None:
     out = tmp_path / "cut.fits"
     assert (
         main(["cutout", str(folder / "image_f32_gzip2_default.fits"), "--bbox", "0:10,70:90", "-o", str(out)])
-        == 1
+        == 2
     )
     assert not out.exists()
     assert (
-        main(["cutout", str(folder / "image_f32_gzip2_default.fits"), "--bbox", "bad", "-o", str(out)]) == 1
+        main(["cutout", str(folder / "image_f32_gzip2_default.fits"), "--bbox", "bad", "-o", str(out)]) == 2
     )
 
 

@@ -33,6 +33,12 @@ EXPOSURE_LIKE = manifest_files("legacy", ("exposure", "masked_image"))
 CASES = [(entry, c) for entry in EXPOSURE_LIKE for c in COMPONENTS]
 
 
+def _entry(name: str) -> dict:
+    """The manifest entry of one legacy fixture (skips the test when the shared fixtures are absent)."""
+    fixture_dir("legacy")
+    return next(f for f in EXPOSURE_LIKE if f["name"] == name)
+
+
 def _path(entry: dict) -> str:
     return str(fixture_dir("legacy") / entry["name"])
 
@@ -179,7 +185,7 @@ def test_visit_needs_a_visit(entry: dict) -> None:
 def test_full_calexp_read() -> None:
     from lsst.images import VisitImage
 
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "obs_base__calexp.fits")
+    entry = _entry("obs_base__calexp.fits")
     decoded = entry["decoded"]
     visit_image = read_visit_image(_path(entry), visit=904010)
     assert isinstance(visit_image, VisitImage)
@@ -207,7 +213,7 @@ def test_full_calexp_read() -> None:
 
 
 def test_visit_kwarg_conflicts_are_errors() -> None:
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "obs_base__calexp.fits")
+    entry = _entry("obs_base__calexp.fits")
     with pytest.raises(ValueError, match="instrument"):
         read_visit_image(_path(entry), visit=1, instrument="LSSTCam", component="detector")
 
@@ -244,7 +250,7 @@ def test_image_read_from_primary_hdu() -> None:
 def test_mask_read_with_plane_map() -> None:
     from lsst.images import get_legacy_visit_image_mask_planes
 
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "meas_extensions_piff__exp.fits")
+    entry = _entry("meas_extensions_piff__exp.fits")
     mask = read_mask(_path(entry), ext="MASK", plane_map=get_legacy_visit_image_mask_planes())
     reference = entry["reference_2100"][
         "MaskedImage.read_legacy(plane_map=get_legacy_visit_image_mask_planes())"
@@ -256,7 +262,7 @@ def test_mask_read_with_plane_map() -> None:
 def test_unmapped_set_plane_is_an_error() -> None:
     from lsst.images import get_legacy_visit_image_mask_planes
 
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "afw__parent.fits")
+    entry = _entry("afw__parent.fits")
     # DETECTED_NEGATIVE is set on every pixel of this file and has no new-style name.
     with pytest.raises(RuntimeError, match="DETECTED_NEGATIVE"):
         read_masked_image(_path(entry), plane_map=get_legacy_visit_image_mask_planes())
@@ -268,7 +274,7 @@ def test_unknown_psf_is_deferred(tmp_path) -> None:
 
     from astropy.io import fits
 
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "obs_base__calexp.fits")
+    entry = _entry("obs_base__calexp.fits")
     target = tmp_path / "calexp_unknown_psf.fits"
     shutil.copy(_path(entry), target)
     with fits.open(target, mode="update") as hdus:
@@ -382,7 +388,7 @@ def test_opaque_primary_header_drops_archive_bookkeeping() -> None:
     pytest.importorskip("lsst.images.fits")
     from lsst.images.fits import ExtensionKey
 
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "obs_base__calexp.fits")
+    entry = _entry("obs_base__calexp.fits")
     masked = read_masked_image(_path(entry))
     primary = masked._opaque_metadata.headers[ExtensionKey()]
     kept = set(entry["reference_2100"]["MaskedImage.read_legacy()"]["opaque_primary_keys"])
@@ -404,7 +410,7 @@ def test_opaque_primary_header_drops_archive_bookkeeping() -> None:
 def test_image_read_with_header_wcs_projection() -> None:
     from lsst.images import DetectorFrame
 
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "afw__HSC-0908120-056-small.fits")
+    entry = _entry("afw__HSC-0908120-056-small.fits")
     wcs = entry["decoded"]["wcs"]
     bbox = _box(entry["decoded"]["bbox"]["lsst_images_box"])
     frame = DetectorFrame(instrument="HSC", detector=56, bbox=bbox)
@@ -422,7 +428,7 @@ def test_butler_cards_and_units(tmp_path) -> None:
 
     from astropy.io import fits
 
-    entry = next(f for f in EXPOSURE_LIKE if f["name"] == "obs_base__calexp.fits")
+    entry = _entry("obs_base__calexp.fits")
     target = tmp_path / "calexp_butler.fits"
     shutil.copy(_path(entry), target)
     with fits.open(target, mode="update") as hdus:

@@ -141,8 +141,12 @@ def test_composed_transform_keeps_intermediate_frames():
     assert restored.in_bounds == box and restored.out_bounds == polygon
     assert restored.apply_forward(x=1.0, y=1.0) == (6.0, 9.0)
     identity = Transform.identity(f1).serialize(_OutputArchive())
-    assert len(identity.frames) == 1 and identity.mappings == []
-    assert identity.deserialize(_InputArchive()).apply_forward(x=2.0, y=3.0) == (2.0, 3.0)
+    # Like the reference: an identity is still written as one (UnitMap) mapping between two frames.
+    assert identity.frames == [f1, f1] and len(identity.mappings) == 1
+    assert "Begin UnitMap" in identity.mappings[0].ast
+    restored_identity = identity.deserialize(_InputArchive())
+    assert restored_identity.apply_forward(x=2.0, y=3.0) == (2.0, 3.0)
+    assert restored_identity.decompose() == []
 
 
 def test_serialization_errors():

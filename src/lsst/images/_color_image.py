@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic
 import numpy as np
 import pydantic
 
+from ._aliases import either
 from ._generalized_image import ArrayImage
 from ._geom import Box
 from ._image import Image, ImageSerializationModel, _resolve_shape_and_bbox
@@ -39,6 +40,8 @@ class ColorImage(ArrayImage):
         Optional pixel-to-sky projection.
     metadata
         Initial metadata dictionary.
+    yx0, sky_projection
+        The 4300 spellings of ``start`` and ``projection``.
 
     Raises
     ------
@@ -55,8 +58,12 @@ class ColorImage(ArrayImage):
         start: Sequence[int] | None = None,
         projection: Projection[Any] | None = None,
         metadata: dict[str, MetadataValue] | None = None,
+        yx0: Sequence[int] | None = None,
+        sky_projection: Projection[Any] | None = None,
     ):
         super().__init__(metadata)
+        start = either("start", start, "yx0", yx0)
+        projection = either("projection", projection, "sky_projection", sky_projection)
         array = np.asarray(array)
         if array.ndim != 3 or array.shape[2] != 3:
             raise ValueError(f"ColorImage array must have shape (y, x, 3); got {array.shape}.")
@@ -84,11 +91,14 @@ class ColorImage(ArrayImage):
         *,
         projection: Projection[Any] | None = None,
         metadata: dict[str, MetadataValue] | None = None,
+        sky_projection: Projection[Any] | None = None,
     ) -> ColorImage:
         """Stack three same-bbox images into a new `ColorImage` (copying the pixels).
 
-        The projection defaults to the red channel's.
+        The projection (``projection=`` or its 4300 spelling ``sky_projection=``)
+        defaults to the red channel's.
         """
+        projection = either("projection", projection, "sky_projection", sky_projection)
         if not (r.bbox == g.bbox == b.bbox):
             raise ValueError(f"Channel bboxes do not agree: {r.bbox}, {g.bbox}, {b.bbox}.")
         array = np.stack([r.array, g.array, b.array], axis=-1)
@@ -190,3 +200,12 @@ class ColorImageSerializationModel(ArchiveTree, Generic[P]):
         channels = [getattr(self, name).deserialize(archive, bbox=bbox) for name in ("red", "green", "blue")]
         projection = self.projection.deserialize(archive) if self.projection is not None else None
         return ColorImage.from_channels(*channels, projection=projection, metadata=dict(self.metadata))
+
+    def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
+        """Read one component: ``bbox`` and ``projection`` (4300: ``sky_projection``) need no pixels."""
+        match component:
+            case "bbox":
+                return self.bbox
+            case "projection" | "sky_projection":
+                return self.projection.deserialize(archive) if self.projection is not None else None
+        return super().deserialize_component(component, archive, **kwargs)

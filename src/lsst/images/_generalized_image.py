@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Self
 
-from ._geom import AbsoluteSliceProxy, Box, LocalSliceProxy
+from ._geom import YX, AbsoluteSliceProxy, Box, LocalSliceProxy
 
 if TYPE_CHECKING:
     import astropy.wcs
@@ -41,6 +41,12 @@ class GeneralizedImage(ABC):
         Initial metadata dictionary; a new empty dict is created if `None`.
         The dictionary is *not* copied, so callers may deliberately share one.
     """
+
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from .display._html import repr_html
+
+        return repr_html(self)
 
     def __init__(self, metadata: dict[str, MetadataValue] | None = None):
         self._metadata: dict[str, MetadataValue] = {} if metadata is None else metadata
@@ -93,6 +99,38 @@ class GeneralizedImage(ABC):
         self._metadata = value
 
     @property
+    def sky_projection(self) -> Projection[Any] | None:
+        """The 4300 name of `projection` (the same object)."""
+        return self.projection
+
+    @property
+    def yx0(self) -> YX[int]:
+        """The 4300 name of ``bbox.start``: the ``(y, x)`` of the first pixel."""
+        return self.bbox.start
+
+    @classmethod
+    def read(cls, path: Any, **kwargs: Any) -> Self:
+        """Read an object of this type from a file, in the container its extension names.
+
+        Rubin's 4300 entry point beside ``read_fits``: ``.fits``, ``.json`` and
+        (with `lsst.images.ndf`) ``.sdf``/``.h5``.  ``kwargs`` are this type's read
+        options, e.g. ``bbox=`` for a cut-out that reads only the tiles it needs.
+        """
+        from .serialization import read_archive
+
+        return read_archive(path, cls, **kwargs)
+
+    def write(self, path: Any, **kwargs: Any) -> None:
+        """Write to a file in the container its extension names (``.fits``, ``.json``, ...).
+
+        ``kwargs`` go to the container's writer (for FITS e.g. ``compression_options``,
+        ``compression_seed``, ``layout``).
+        """
+        from .serialization import write_archive
+
+        write_archive(self, path, **kwargs)
+
+    @property
     def absolute(self) -> AbsoluteSliceProxy[Self]:
         """Proxy for subsets with absolute-coordinate slices: ``img.absolute[ys, xs]``."""
         return AbsoluteSliceProxy(self)
@@ -104,21 +142,41 @@ class GeneralizedImage(ABC):
 
     @property
     def butler_dataset(self) -> Any:
-        """Butler dataset reference recorded when read through a butler, else `None`."""
+        """Butler dataset reference recorded when written through a butler, else `None`.
+
+        A ``lsst.daf.butler.SerializedDatasetRef`` when the butler is installed,
+        else its JSON form.
+        """
         info = self._butler_info
-        return None if info is None else getattr(info, "dataset", None)
+        return None if info is None else info.dataset_ref()
 
     @property
     def butler_provenance(self) -> Any:
-        """Butler provenance recorded when read through a butler, else `None`."""
-        info = self._butler_info
-        return None if info is None else getattr(info, "provenance", None)
+        """Butler provenance recorded when written through a butler, else `None`.
 
-    def bbox_from_sky_circle(self, center: Any, radius: Any) -> Box:
-        """Part of this image's bbox covering a sky circle (`NoOverlapError` if none; needs a projection)."""
+        A ``lsst.daf.butler.DatasetProvenance`` when the butler is installed, else
+        its JSON form.
+        """
+        info = self._butler_info
+        return None if info is None else info.dataset_provenance()
+
+    def bbox_from_sky_circle(self, center: Any, radius: Any, clip: bool | None = None) -> Box:
+        """Box of pixels covering a sky circle (needs a projection).
+
+        Parameters
+        ----------
+        center, radius
+            Centre (`~astropy.coordinates.SkyCoord`) and angular radius.
+        clip
+            Whether to intersect the box with this image's bbox.  The default
+            (`None`) follows 2100, which always does (`NoOverlapError` if the
+            circle misses the image); ``clip=False`` (the 4300 default) returns
+            the unclipped box.
+        """
         if self.projection is None:
             raise ValueError("This image has no projection.")
-        return self.bbox.intersection(Box.from_sky_circle(center, radius, self.projection))
+        box = Box.from_sky_circle(center, radius, self.projection)
+        return box if clip is False else self.bbox.intersection(box)
 
     @property
     def astropy_wcs(self) -> ProjectionAstropyView | None:

@@ -94,6 +94,21 @@ class YX(NamedTuple, Generic[T]):
         return XY(self.x, self.y)
 
 
+def split_point(point: Any) -> tuple[Any, Any]:
+    """Return ``(x, y)`` of an `XY` or `YX` point (the 4300 positional point arguments).
+
+    Raises
+    ------
+    TypeError
+        If ``point`` is neither.
+    """
+    if isinstance(point, YX):
+        return point.x, point.y
+    if isinstance(point, XY):
+        return point.x, point.y
+    raise TypeError(f"A point must be an XY or a YX, not {type(point).__name__}.")
+
+
 def _as_int(value: Any, what: str) -> int:
     """Convert an integer-like value (including integral floats) to `int`."""
     try:
@@ -553,10 +568,32 @@ class Box:
 
     @staticmethod
     def from_sky_circle(center: Any, radius: Any, projection: Any) -> Box:
-        """Smallest box whose pixels cover a sky circle (SkyCoord centre, angular radius) in a projection."""
+        """Smallest box whose pixels cover a sky circle (SkyCoord centre, angular radius) in a projection.
+
+        Rubin's 4300 release takes the projection first (``from_sky_circle(sky_projection,
+        center, radius)``); that order is recognised too, since a projection is never a
+        sky coordinate.
+        """
         from ._transforms._sky_circle import box_from_sky_circle
 
+        if hasattr(center, "sky_to_pixel") and not hasattr(projection, "sky_to_pixel"):
+            center, radius, projection = radius, projection, center
         return box_from_sky_circle(center, radius, projection)
+
+    @classmethod
+    def from_float_bounds(cls, *, x_min: float, x_max: float, y_min: float, y_max: float) -> Box:
+        """Smallest box whose pixels (unit squares centred on integers) cover a floating-point rectangle.
+
+        Raises
+        ------
+        IndexError
+            If the rectangle covers no pixel centre's square in some direction
+            (e.g. ``x_min == x_max == 0.5``).
+        """
+        return cls(
+            Interval(math.floor(y_min + 0.5), math.ceil(y_max + 0.5)),
+            Interval(math.floor(x_min + 0.5), math.ceil(x_max + 0.5)),
+        )
 
     @classmethod
     def from_legacy(cls, legacy: Any) -> Box:
@@ -595,6 +632,36 @@ class Box:
         return YX(self._y.size, self._x.size)
 
     @property
+    def stop(self) -> YX[int]:
+        """One past the last pixel ``(y, x)``."""
+        return YX(self._y.stop, self._x.stop)
+
+    @property
+    def min(self) -> YX[int]:
+        """First pixel ``(y, x)`` (inclusive; equal to `start`)."""
+        return YX(self._y.min, self._x.min)
+
+    @property
+    def max(self) -> YX[int]:
+        """Last pixel ``(y, x)`` (inclusive)."""
+        return YX(self._y.max, self._x.max)
+
+    @property
+    def area(self) -> int:
+        """Number of pixels."""
+        return self._y.size * self._x.size
+
+    def to_polygon(self) -> Any:
+        """The `Polygon` covering this box's pixels (vertices on the half-integer pixel edges)."""
+        from ._polygon import Polygon
+
+        return Polygon.from_box(self)
+
+    def transform(self, transform: Any) -> Any:
+        """The `Polygon` that a transform maps this box's outline to (its four corners)."""
+        return self.to_polygon().transform(transform)
+
+    @property
     def bbox(self) -> Box:
         """The box itself (so `Box` satisfies the `Bounds` protocol)."""
         return self
@@ -621,7 +688,8 @@ class Box:
         Parameters
         ----------
         other
-            Box that must lie entirely within this one.
+            Box that must lie entirely within this one, or (4300 style) an
+            `XY`/`YX` point.
         y, x
             Point coordinates (scalars or broadcastable arrays), tested with a
             half-pixel margin.
@@ -631,6 +699,10 @@ class Box:
         TypeError
             If both or neither of ``other`` and the ``x``/``y`` pair are given.
         """
+        if isinstance(other, XY | YX):
+            if x is not None or y is not None:
+                raise TypeError("Too many arguments to 'Box.contains'.")
+            other, (x, y) = None, split_point(other)
         if other is not None:
             if x is not None or y is not None:
                 raise TypeError("Too many arguments to 'Box.contains'.")

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pydantic
 
+from ._aliases import either
 from ._generalized_image import ArrayImage, GeneralizedImage
 from ._geom import YX, Box, _as_yx_pair
 from ._transforms._models import ProjectionSerializationModel
@@ -206,6 +207,9 @@ class Image(ArrayImage):
         Pixel-to-sky projection for absolute pixel coordinates.
     metadata
         Initial metadata dictionary.
+    yx0, sky_projection
+        The 4300 spellings of ``start`` and ``projection`` (either spelling
+        may be used; giving both with different values is a `TypeError`).
 
     Raises
     ------
@@ -227,8 +231,12 @@ class Image(ArrayImage):
         unit: u.UnitBase | None = None,
         projection: Projection[Any] | None = None,
         metadata: dict[str, MetadataValue] | None = None,
+        yx0: Sequence[int] | None = None,
+        sky_projection: Projection[Any] | None = None,
     ):
         super().__init__(metadata)
+        start = either("start", start, "yx0", yx0)
+        projection = either("projection", projection, "sky_projection", sky_projection)
         if np.ndim(array_or_fill) == 0:
             bbox = _resolve_shape_and_bbox(None, bbox=bbox, start=start, shape=shape)
             if dtype is None:
@@ -312,6 +320,8 @@ class Image(ArrayImage):
         unit: u.UnitBase | None | EllipsisType = ...,
         projection: Projection[Any] | None | EllipsisType = ...,
         start: Sequence[int] | EllipsisType = ...,
+        sky_projection: Projection[Any] | None | EllipsisType = ...,
+        yx0: Sequence[int] | EllipsisType = ...,
     ) -> Image:
         """Return a new Image sharing this one's array (and metadata).
 
@@ -323,7 +333,11 @@ class Image(ArrayImage):
             Replacement projection, or ``...`` to keep.
         start
             Replacement ``(y, x)`` origin, or ``...`` to keep.
+        sky_projection, yx0
+            The 4300 spellings of ``projection`` and ``start``.
         """
+        projection = either("projection", projection, "sky_projection", sky_projection, unset=...)
+        start = either("start", start, "yx0", yx0, unset=...)
         bbox = self._bbox if start is ... else Box.from_shape(self._bbox.shape, start=start)
         result = Image._from_parts(
             self._array,
@@ -499,6 +513,21 @@ class ImageSerializationModel(ArchiveTree, Generic[P]):
         """Bounding box reconstructed from ``start`` and the stored array shape."""
         return Box.from_shape(_reference_shape(self.data)[-2:], start=self.start)
 
+    @property
+    def yx0(self) -> YX[int]:
+        """The 4300 name of ``start``, as a `YX`."""
+        return YX(*self.start)
+
+    @property
+    def sky_projection(self) -> ProjectionSerializationModel[P] | None:
+        """The 4300 name of ``projection``."""
+        return self.projection
+
+    @property
+    def unit(self) -> u.UnitBase | None:
+        """Unit of the stored pixel values (no pixels are read)."""
+        return _split_quantity(self.data)[1]
+
     def deserialize(
         self,
         archive: InputArchive[Any],
@@ -527,12 +556,14 @@ class ImageSerializationModel(ArchiveTree, Generic[P]):
         return Image(array, bbox=bbox, unit=unit, projection=projection, metadata=dict(self.metadata))
 
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
-        """Read one component: ``bbox`` and ``projection`` need no pixels."""
+        """Read one component: ``bbox``, ``projection`` (``sky_projection``) and ``unit`` read no pixels."""
         match component:
             case "bbox":
                 return self.bbox
-            case "projection":
+            case "projection" | "sky_projection":
                 return self.projection.deserialize(archive) if self.projection is not None else None
+            case "unit":
+                return self.unit
         return super().deserialize_component(component, archive, **kwargs)
 
     def array_requests(self, *, bbox: Box | None = None) -> list[ArrayRequest]:

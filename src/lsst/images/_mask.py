@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pydantic
 
+from ._aliases import either
 from ._generalized_image import ArrayImage
 from ._geom import YX, Box, NoOverlapError
 from ._image import (
@@ -109,6 +110,12 @@ class MaskPlaneBit:
     def compute(cls, overall_index: int, stride: int, mask_type: type[np.integer]) -> MaskPlaneBit:
         """Locate schema slot ``overall_index`` given ``stride`` usable bits per element."""
         return cls(overall_index // stride, mask_type(1 << (overall_index % stride)))
+
+    def check(self, value: npt.ArrayLike) -> bool:
+        """Whether this bit is set in one pixel's packed mask vector (Rubin 4300)."""
+        from ._mask_editing import check
+
+        return check(self, value)
 
 
 def _mask_dtype(dtype: npt.DTypeLike) -> np.dtype:
@@ -233,6 +240,24 @@ class MaskSchema:
         keys = {f"{prefix}{n:04d}" for n in range(len(self._planes)) for prefix in ("MSKN", "MSKM", "MSKD")}
         remove_cards(header, keys.__contains__)
 
+    def interpret(self, value: npt.ArrayLike) -> list[str]:
+        """Names of the planes set in one pixel's packed mask vector (Rubin 4300)."""
+        from ._mask_editing import interpret
+
+        return interpret(self, value)
+
+    @staticmethod
+    def from_fits_header(header: astropy.io.fits.Header, dtype: npt.DTypeLike = np.uint8) -> MaskSchema:
+        """The schema that `update_header` cards describe (Rubin 4300)."""
+        from ._mask_editing import schema_from_fits_header
+
+        return schema_from_fits_header(header, dtype)
+
+    def __contains__(self, plane: object) -> bool:
+        if isinstance(plane, MaskPlane):
+            return plane in self._planes
+        return plane in self._bits
+
     def __getitem__(self, i: int) -> MaskPlane | None:
         return self._planes[i]
 
@@ -279,6 +304,8 @@ class Mask(ArrayImage):
         Optional pixel-to-sky projection.
     metadata
         Initial metadata dictionary.
+    yx0, sky_projection
+        The 4300 spellings of ``start`` and ``projection``.
 
     Raises
     ------
@@ -300,8 +327,12 @@ class Mask(ArrayImage):
         shape: Sequence[int] | None = None,
         projection: Projection[Any] | None = None,
         metadata: dict[str, MetadataValue] | None = None,
+        yx0: Sequence[int] | None = None,
+        sky_projection: Projection[Any] | None = None,
     ):
         super().__init__(metadata)
+        start = either("start", start, "yx0", yx0)
+        projection = either("projection", projection, "sky_projection", sky_projection)
         if not isinstance(schema, MaskSchema):
             raise TypeError(f"schema must be a MaskSchema; got {type(schema).__name__}.")
         if np.ndim(array_or_fill) == 0:
@@ -528,18 +559,41 @@ class Mask(ArrayImage):
             )
         target._array[...] = value._array
 
+    def add_plane(self, name: str, description: str) -> Mask:
+        """A copy of this mask with one more (empty) plane (Rubin 4300; `ValueError` if it exists)."""
+        from ._mask_editing import with_planes
+
+        return with_planes(self, [MaskPlane(name, description)])
+
+    def add_planes(self, planes: Iterable[MaskPlane | None], *, drop: Iterable[str] = ()) -> Mask:
+        """A copy with ``planes`` appended and the ``drop`` planes turned into placeholders (Rubin 4300)."""
+        from ._mask_editing import with_planes
+
+        return with_planes(self, planes, drop)
+
+    def compare(self, other: Mask) -> dict[str, tuple[int, int]]:
+        """Per common plane that differs: ``(set only here, set only in other)`` pixel counts (4300)."""
+        from ._mask_editing import compare
+
+        return compare(self, other)
+
     def view(
         self,
         *,
         schema: MaskSchema | EllipsisType = ...,
         projection: Projection[Any] | None | EllipsisType = ...,
         start: Sequence[int] | EllipsisType = ...,
+        sky_projection: Projection[Any] | None | EllipsisType = ...,
+        yx0: Sequence[int] | EllipsisType = ...,
     ) -> Mask:
         """Return a new Mask sharing this one's array (and metadata).
 
         A replacement ``schema`` must have the same dtype and ``mask_size``,
-        since the bits are reinterpreted, not moved.
+        since the bits are reinterpreted, not moved.  ``sky_projection`` and
+        ``yx0`` are the 4300 spellings of ``projection`` and ``start``.
         """
+        projection = either("projection", projection, "sky_projection", sky_projection, unset=...)
+        start = either("start", start, "yx0", yx0, unset=...)
         if schema is not ...:
             if schema.dtype != self._schema.dtype or schema.mask_size != self._schema.mask_size:
                 raise ValueError(
@@ -593,9 +647,14 @@ class Mask(ArrayImage):
         each array's header gets ``MSKNnnnn``/``MSKMnnnn``/``MSKDnnnn`` cards
         describing its bits, then the caller's cards and the WCS cards.  In
         FITS, several arrays share the ``MASK`` EXTNAME with increasing EXTVER.
+        Archives that keep masks whole (NDF; see `OutputArchive.add_native_mask`)
+        get the native 3-d array instead.
         """
-        data = []
-        for chunk in self._schema.split(np.int32):
+        # (An archive written against the specified interface has no add_native_mask.)
+        native = getattr(archive, "add_native_mask", None)
+        reference = native(self._array) if native is not None else None
+        data = [] if reference is None else [reference]
+        for chunk in self._schema.split(np.int32) if reference is None else ():
 
             def describe(header: astropy.io.fits.Header, chunk: MaskSchema = chunk) -> None:
                 chunk.update_header(header)
@@ -735,8 +794,19 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
     def bbox(self) -> Box:
         """Bounding box from ``start`` and the stored array shape."""
         shape = tuple(self.data[0].shape)
-        # A single 3-d reference is stored (mask_size, height, width).
-        return Box.from_shape(shape[-2:], start=self.start)
+        # A single 3-d reference (NDF's native mask) describes the in-memory (height, width,
+        # mask_size) array; the archive returns it in its stored (mask_size, height, width) order.
+        return Box.from_shape(shape[:2] if len(shape) == 3 else shape, start=self.start)
+
+    @property
+    def yx0(self) -> YX[int]:
+        """The 4300 name of ``start``, as a `YX`."""
+        return YX(*self.start)
+
+    @property
+    def sky_projection(self) -> ProjectionSerializationModel[P] | None:
+        """The 4300 name of ``projection``."""
+        return self.projection
 
     @property
     def schema(self) -> MaskSchema:
@@ -765,7 +835,14 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
                 slices=... if slices is ... else (slice(None),) + slices,
                 strip_header=_make_header_stripper(strip_header),
             )
-            mask.array[...] = np.moveaxis(_apply_slices_if_needed(stored, full, bbox, slices), 0, -1)
+            stored = _apply_slices_if_needed(stored, full, bbox, slices)
+            if stored.shape[0] != mask.array.shape[2]:
+                raise ArchiveReadError(
+                    f"Stored mask has {stored.shape[0]} elements per pixel; "
+                    f"the schema needs {mask.array.shape[2]}."
+                )
+            for k in range(stored.shape[0]):  # per element: far faster than one transposing copy
+                mask.array[:, :, k] = stored[k]
             return mask
         chunks = schema.split(np.int32)
         if len(chunks) != len(self.data):
@@ -800,11 +877,11 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
         return [(reference, slices) for reference in self.data]
 
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
-        """Read one component: ``bbox`` and ``projection`` need no pixels."""
+        """Read one component: ``bbox`` and ``projection`` (4300: ``sky_projection``) need no pixels."""
         match component:
             case "bbox":
                 return self.bbox
-            case "projection":
+            case "projection" | "sky_projection":
                 return self.projection.deserialize(archive) if self.projection is not None else None
         return super().deserialize_component(component, archive, **kwargs)
 

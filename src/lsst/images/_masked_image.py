@@ -12,6 +12,7 @@ import astropy.units as u
 import numpy as np
 import pydantic
 
+from ._aliases import either
 from ._generalized_image import GeneralizedImage
 from ._geom import Box
 from ._image import Image, ImageSerializationModel
@@ -47,6 +48,8 @@ class MaskedImage(GeneralizedImage):
         Projection to attach to all three planes (overrides the image's).
     metadata
         Initial metadata dictionary.
+    sky_projection
+        The 4300 spelling of ``projection``.
 
     Raises
     ------
@@ -65,8 +68,10 @@ class MaskedImage(GeneralizedImage):
         mask_schema: MaskSchema | None = None,
         projection: Projection[Any] | None = None,
         metadata: dict[str, MetadataValue] | None = None,
+        sky_projection: Projection[Any] | None = None,
     ):
         super().__init__(metadata)
+        projection = either("projection", projection, "sky_projection", sky_projection)
         if not isinstance(image, Image):
             raise TypeError(f"image must be an Image; got {type(image).__name__}.")
         if projection is not None and image.projection is not projection:
@@ -294,6 +299,16 @@ class MaskedImageSerializationModel(ArchiveTree, Generic[P]):
         """Bounding box of the stored image."""
         return self.image.bbox
 
+    @property
+    def sky_projection(self) -> ProjectionSerializationModel[P] | None:
+        """The 4300 name of ``projection``."""
+        return self.projection
+
+    @property
+    def unit(self) -> u.UnitBase | None:
+        """Unit of the stored image plane (no pixels are read)."""
+        return self.image.unit
+
     def _deserialize_projection(self, archive: InputArchive[Any]) -> Any:
         return self.projection.deserialize(archive) if self.projection is not None else None
 
@@ -322,14 +337,20 @@ class MaskedImageSerializationModel(ArchiveTree, Generic[P]):
         ]
 
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
-        """Read just ``image``, ``mask``, ``variance`` (accepting ``bbox``), ``projection`` or ``bbox``."""
+        """Read one component without decoding the other planes.
+
+        ``image``, ``mask`` and ``variance`` accept ``bbox``; ``projection`` (4300:
+        ``sky_projection``), ``bbox`` and ``unit`` read no pixels at all.
+        """
         match component:
             case "image" | "mask" | "variance":
                 plane = getattr(self, component).deserialize(archive, **kwargs)
                 projection = self._deserialize_projection(archive)
                 return plane if projection is None else plane.view(projection=projection)
-            case "projection":
+            case "projection" | "sky_projection":
                 return self._deserialize_projection(archive)
             case "bbox":
                 return self.bbox
+            case "unit":
+                return self.unit
         return super().deserialize_component(component, archive, **kwargs)

@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pydantic
 from typing_extensions import TypeAliasType
 
-from ._geom import Bounds, Box, Interval, NoOverlapError
+from ._geom import XY, YX, Bounds, Box, Interval, NoOverlapError, split_point
 
 if TYPE_CHECKING:
     import shapely
@@ -150,6 +150,10 @@ class Region:
         """
         import shapely
 
+        if isinstance(other, XY | YX):  # a 4300-style positional point
+            if x is not None or y is not None:
+                raise TypeError("Pass either a point or x= and y=, not both.")
+            other, (x, y) = None, split_point(other)
         if other is not None:
             if x is not None or y is not None:
                 raise TypeError("Pass either another region or x= and y=, not both.")
@@ -164,24 +168,46 @@ class Region:
     def intersection(self, other: Bounds) -> Bounds:
         """Return the region common to this one and any other `Bounds`.
 
-        The result is simplified to a `Box` or `Polygon` when possible; for
-        bounds types that are neither boxes nor regions a lazy intersection
-        is returned.
+        The result type follows the operand types: with a `Box` the result is
+        a `Box` when it is exactly a pixel-aligned rectangle (`try_to_box`);
+        with another region it is always a region -- a `Polygon` when it is
+        one ring without holes, else a general `Region` -- and never a `Box`,
+        even when it happens to be rectangular.  A lazy intersection defers
+        to its own rule; for any other bounds type (e.g. cell grids) a lazy
+        intersection is returned.
 
         Raises
         ------
         NoOverlapError
-            If the two regions do not overlap.
+            If the two regions do not overlap (or only touch along an edge or
+            at a corner).
         """
+        if isinstance(other, _IntersectionBounds):
+            return other.intersection(self)
         other_geometry = _geometry_of(other)
         if other_geometry is None:
             return _IntersectionBounds(self, other)
-        # Operand order matters only for the vertex order of the result; this one matches the reference.
-        result = other_geometry.intersection(self.to_shapely())
+        # Operand order matters only for the vertex order of the result; these match the reference.
+        if isinstance(other, Box):
+            result = other_geometry.intersection(self.to_shapely())
+        else:
+            result = self.to_shapely().intersection(other_geometry)
         result = _polygonal_part(result)
         if result is None:
             raise NoOverlapError(f"No overlap between {other_geometry.wkt} and {self.wkt}.")
-        return Region(result).try_to_box()
+        if isinstance(other, Box):
+            return Region(result).try_to_box()
+        return Region(result).try_to_polygon()
+
+    def transform(self, transform: Any) -> Region:
+        """The region a `Transform` maps this one to (every vertex mapped forward)."""
+        import shapely
+
+        def forward(coords: np.ndarray) -> np.ndarray:
+            out = transform.apply_forward(x=coords[:, 0], y=coords[:, 1])
+            return np.column_stack([np.asarray(out.x, dtype=float), np.asarray(out.y, dtype=float)])
+
+        return Region(shapely.transform(self.to_shapely(), forward)).try_to_polygon()
 
     def union(self, other: Region) -> Region:
         """Return the point-set union (a `Polygon` when the result is one simple polygon)."""
@@ -276,6 +302,8 @@ def _polygonal_part(geometry: Any) -> Any:
         return None
     if geometry.area == 0.0:
         return None
+    if isinstance(geometry, shapely.MultiPolygon) and len(geometry.geoms) == 1:
+        return geometry.geoms[0]
     return geometry
 
 
@@ -337,6 +365,17 @@ class Polygon(Region):
         """Number of vertices (including a closing vertex if one was given)."""
         return int(self._x.size)
 
+    @property
+    def centroid(self) -> XY[float]:
+        """Centre of mass of the polygon's area."""
+        point = self.to_shapely().centroid
+        return XY(float(point.x), float(point.y))
+
+    def transform(self, transform: Any) -> Polygon:
+        """The polygon whose vertices are this one's mapped forward by a `Transform`."""
+        out = transform.apply_forward(x=self._x, y=self._y)
+        return Polygon(x_vertices=np.asarray(out.x, dtype=float), y_vertices=np.asarray(out.y, dtype=float))
+
     def to_shapely(self) -> shapely.Polygon:
         """Return the equivalent shapely Polygon (built on first use)."""
         if self._shapely is None:
@@ -377,9 +416,16 @@ class _IntersectionBounds:
         return _bool_result(np.logical_and(self.a.contains(x=x, y=y), self.b.contains(x=x, y=y)))
 
     def intersection(self, other: Bounds) -> Bounds:
-        """Another lazy intersection (the bounding boxes must overlap)."""
-        self.bbox.intersection(other.bbox)
-        return _IntersectionBounds(self, other)
+        """Intersect with ``other``, combining it with the operands where possible.
+
+        ``a ∩ other`` is tried first: if it can be combined (it is not lazy
+        again) the result is ``(a ∩ other) ∩ b``, otherwise
+        ``a ∩ (b ∩ other)``.  `NoOverlapError` propagates from either step.
+        """
+        a_other = self.a.intersection(other)
+        if isinstance(a_other, _IntersectionBounds):
+            return self.a.intersection(self.b.intersection(other))
+        return a_other.intersection(self.b)
 
     def serialize(self) -> IntersectionBoundsSerializationModel:
         """Return the ``{"a": ..., "b": ...}`` model."""

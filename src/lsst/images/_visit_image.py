@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import astropy.units as u
 import numpy as np
 
+from ._aliases import either
 from ._backgrounds import BackgroundMap
 from ._geom import Box
 from ._image import Image
@@ -124,6 +125,14 @@ class VisitImage(MaskedImage):
         Background models associated with the image.
     metadata
         Arbitrary flexible metadata.
+    sky_projection
+        The 4300 spelling of ``projection``.
+    band
+        Name of the filter band (e.g. ``"r"``).  Required by Rubin's 4300 release and
+        unknown to 2100: when it is not given, `band` is derived from
+        ``obs_info.physical_filter`` (the part before the first ``_`` or ``~``), so
+        code written for either release works.  It is not checked against
+        ``obs_info``.
     """
 
     # No ``_archive_default_name``: like a MaskedImage, the planes are stored at the archive's root
@@ -146,7 +155,12 @@ class VisitImage(MaskedImage):
         aperture_corrections: ApertureCorrectionMap | None = None,
         backgrounds: BackgroundMap | None = None,
         metadata: dict[str, MetadataValue] | None = None,
+        sky_projection: Projection[DetectorFrame] | None = None,
+        band: str | None = None,
     ) -> None:
+        projection = either("projection", projection, "sky_projection", sky_projection)
+        if band is not None and not isinstance(band, str):
+            raise TypeError(f"band must be a str, not {type(band).__name__}.")
         if not isinstance(image, Image):
             raise TypeError(f"image must be an Image, not {type(image).__name__}.")
         if image.unit is None:
@@ -183,6 +197,7 @@ class VisitImage(MaskedImage):
             aperture_corrections if aperture_corrections is not None else {}
         )
         self._backgrounds = backgrounds if backgrounds is not None else BackgroundMap()
+        self._band = band
 
     # --- component accessors -------------------------------------------------------
 
@@ -204,6 +219,26 @@ class VisitImage(MaskedImage):
     def astropy_wcs(self) -> ProjectionAstropyView:
         """An Astropy APE-14 WCS view of the projection, in local (array) pixel coordinates."""
         return self.projection.as_astropy(self.bbox)
+
+    @property
+    def band(self) -> str | None:
+        """Name of the filter band: as given, else derived from ``obs_info.physical_filter``.
+
+        `None` only when neither was recorded.
+        """
+        if self._band is not None:
+            return self._band
+        return band_from_physical_filter(self.physical_filter)
+
+    @property
+    def physical_filter(self) -> str | None:
+        """Name of the physical filter, from ``obs_info`` (`None` if it records none)."""
+        obs = self._obs_info
+        if isinstance(obs, DeferredObservationInfo) and obs.resolved is None:
+            value = obs.raw.get("physical_filter")  # no need to build the ObservationInfo
+        else:
+            value = getattr(self.obs_info, "physical_filter", None)
+        return value if isinstance(value, str) and value else None
 
     @property
     def bounds(self) -> Bounds:
@@ -280,6 +315,7 @@ class VisitImage(MaskedImage):
             detector=self._detector,
             aperture_corrections=self._aperture_corrections,
             backgrounds=self._backgrounds,
+            band=self._band,
         )
 
     def _copied_components(self, copy_detector: bool) -> dict[str, Any]:
@@ -597,6 +633,13 @@ class VisitImage(MaskedImage):
         from .legacy import visit_image_to_legacy
 
         return visit_image_to_legacy(self, copy=copy, plane_map=plane_map)
+
+
+def band_from_physical_filter(physical_filter: str | None) -> str | None:
+    """Band name of a physical filter: its part before the first ``_`` or ``~`` (``"r_57"`` -> ``"r"``)."""
+    if not physical_filter:
+        return None
+    return physical_filter.split("_")[0].split("~")[0] or None
 
 
 def _clip_bounds(bounds: Bounds | None, bbox: Box) -> Bounds:

@@ -77,6 +77,8 @@ ObservationInfoField = Annotated[
 #: Components of a `VisitImage` that are not pixel planes (and so take no ``bbox``).
 _NON_PIXEL_COMPONENTS = (
     "projection",
+    "sky_projection",
+    "unit",
     "psf",
     "obs_info",
     "photometric_scaling",
@@ -111,6 +113,10 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
     backgrounds: BackgroundMapSerializationModel = pydantic.Field(
         default_factory=BackgroundMapSerializationModel
     )
+    #: The band recorded by 4300-layout trees (required there).  2100 trees have no such
+    #: field (and 2100 readers refuse unknown ones), so it is never dumped here: the 4300
+    #: layout writer adds it from `VisitImage.band`.
+    band: str | None = pydantic.Field(default=None, exclude=True)
 
     def deserialize(
         self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any
@@ -149,6 +155,7 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
             aperture_corrections=self.aperture_corrections.deserialize(archive),
             backgrounds=self.backgrounds.deserialize(archive),
             metadata=dict(self.metadata),
+            band=self.band,
         )
 
     def _deserialize_psf(self, archive: InputArchive[Any]) -> PointSpreadFunction:
@@ -168,18 +175,24 @@ class VisitImageSerializationModel(MaskedImageSerializationModel[P], Generic[P])
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
         """Read a single component by name.
 
-        Pixel planes (``'image'``, ``'mask'``, ``'variance'``) and ``'bbox'`` behave as for a masked
-        image (the planes accept ``bbox=``); the other components accept no keyword arguments.
+        Pixel planes (``'image'``, ``'mask'``, ``'variance'``), ``'masked_image'`` (the three
+        planes as a `MaskedImage`) and ``'bbox'`` behave as for a masked image (the planes accept
+        ``bbox=``); the other components (4300 names ``'sky_projection'`` and ``'unit'``
+        included) accept no keyword arguments and read no pixels.
         """
         if component not in _NON_PIXEL_COMPONENTS:
             if component in ("image", "mask", "variance", "bbox"):
                 return super().deserialize_component(component, archive, **kwargs)
+            if component == "masked_image":
+                return MaskedImageSerializationModel.deserialize(self, archive, **kwargs)
             raise InvalidComponentError(f"VisitImage has no component {component!r}.")
         if kwargs:
             raise InvalidParameterError(
                 f"Component {component!r} of a VisitImage takes no parameters (got {sorted(kwargs)})."
             )
         match component:
+            case "projection" | "sky_projection" | "unit":
+                return super().deserialize_component(component, archive)
             case "psf":
                 return self._deserialize_psf(archive)
             case "bounds":

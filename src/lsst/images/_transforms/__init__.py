@@ -37,7 +37,15 @@ _LAZY_MODELS = frozenset(
 )
 
 
+#: Rubin's 4300 names of lazily loaded classes (equal aliases of the 2100 names).
+_RENAMED_4300 = {
+    "SkyProjectionAstropyView": "ProjectionAstropyView",
+    "SkyProjectionSerializationModel": "ProjectionSerializationModel",
+}
+
+
 def __getattr__(name: str) -> Any:
+    name = _RENAMED_4300.get(name, name)
     if name == "ProjectionAstropyView":
         from ._astropy_view import ProjectionAstropyView
 

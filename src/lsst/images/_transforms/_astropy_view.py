@@ -44,6 +44,12 @@ class ProjectionAstropyView(BaseLowLevelWCS, HighLevelWCSMixin):
         self._x0 = 0.0 if bbox is None else float(bbox.x.start)
         self._y0 = 0.0 if bbox is None else float(bbox.y.start)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # AST objects cannot be pickled directly; the mapping travels as its AST text.
+        from ._ast_utils import ast_to_text
+
+        return (_unpickle_view, (ast_to_text(self._mapping), self._bbox))
+
     # --- APE-14 low-level properties ------------------------------------------------------------------
 
     @property
@@ -137,3 +143,9 @@ class ProjectionAstropyView(BaseLowLevelWCS, HighLevelWCSMixin):
 
     def __repr__(self) -> str:
         return f"ProjectionAstropyView(bbox={self._bbox!r})"
+
+
+def _unpickle_view(text: str, bbox: Box | None) -> ProjectionAstropyView:
+    from ._ast_utils import ast_from_text
+
+    return ProjectionAstropyView(ast_from_text(text), bbox)

@@ -8,8 +8,9 @@ The two differ by a shift of ``(x0 - 1, y0 - 1)``.
 
 from __future__ import annotations
 
-__all__ = ("frame_set_from_fits_wcs", "mapping_to_fits_wcs")
+__all__ = ("frame_set_from_fits_wcs", "longitude_axis_first", "mapping_to_fits_wcs")
 
+import re
 from typing import TYPE_CHECKING
 
 from starlink import Ast
@@ -82,6 +83,57 @@ def frame_set_from_fits_wcs(
     return frame_set
 
 
+#: Primary-WCS keywords indexed by world axis (the first index of a matrix/PV keyword).  CRPIX and the
+#: SIP polynomials are indexed by pixel axis and are not touched when world axes are permuted.
+_WORLD_AXIS_KEY = re.compile(
+    r"^(CTYPE|CRVAL|CUNIT|CDELT|CNAME|CRDER|CSYER)([12])$|^(CD|PC|PV|PS)([12])_(\d+)$"
+)
+
+
+def _is_latitude(ctype: str) -> bool:
+    return ctype.startswith("DEC-") or ctype[1:4] == "LAT"
+
+
+def longitude_axis_first(header: astropy.io.fits.Header) -> astropy.io.fits.Header:
+    """Return the celestial FITS-WCS ``header`` with the longitude as world axis 1.
+
+    AST's FITS-WCS writer pairs each world axis with the pixel axis it varies
+    most along, so for rotations between about 45° and 135° (mod 180°) it
+    writes ``CTYPE1 = 'DEC--TAN'`` with an anti-diagonal matrix.  That is a
+    valid WCS, but many tools assume RA first (and the reference library
+    always writes RA first), so the world axes are permuted back and the
+    matrix rows carry the rotation instead.  Pixel-axis keywords (``CRPIXj``,
+    SIP ``A_p_q``/``B_p_q``) and the alternate WCSs are unchanged.
+
+    Parameters
+    ----------
+    header
+        Primary-WCS cards with two world axes.
+
+    Returns
+    -------
+    astropy.io.fits.Header
+        ``header`` itself when the longitude already comes first, else a
+        copy with the world-axis keywords swapped.
+    """
+    from astropy.io import fits
+
+    if not _is_latitude(str(header.get("CTYPE1", ""))) or _is_latitude(str(header.get("CTYPE2", ""))):
+        return header
+    swap = {"1": "2", "2": "1"}
+    cards = []
+    for card in header.cards:
+        match = _WORLD_AXIS_KEY.match(card.keyword)
+        keyword = card.keyword
+        if match is not None:
+            if match.group(1) is not None:
+                keyword = f"{match.group(1)}{swap[match.group(2)]}"
+            else:
+                keyword = f"{match.group(3)}{swap[match.group(4)]}_{match.group(5)}"
+        cards.append((keyword, card.value, card.comment))
+    return fits.Header(cards)
+
+
 def mapping_to_fits_wcs(
     mapping: Ast.Mapping, bbox: Box | None, *, sky: bool = True
 ) -> astropy.wcs.WCS | None:
@@ -126,7 +178,7 @@ def mapping_to_fits_wcs(
     if cards is None:
         return None
     header = fits.Header.fromstring("".join(card.ljust(80) for card in cards))
-    wcs = astropy.wcs.WCS(header)
+    wcs = astropy.wcs.WCS(longitude_axis_first(header))
     if not wcs.wcs.has_cd():
         cd = wcs.wcs.get_pc() * wcs.wcs.cdelt[:, None]
         wcs.wcs.pc = cd

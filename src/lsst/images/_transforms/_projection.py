@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("Projection",)
+__all__ = ("Projection", "SkyProjection")
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -49,6 +49,12 @@ class Projection(Generic[F]):
     the image's bbox start), sky coordinates are `astropy.coordinates.SkyCoord`
     objects in ICRS.
     """
+
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from ..display._html import repr_html
+
+        return repr_html(self)
 
     def __init__(
         self,
@@ -227,5 +233,17 @@ class Projection(Generic[F]):
             ),
         )
 
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[ProjectionSerializationModel[Any]]:
+        """Return the model class to parse for a projection stored on its own with ``pointer_type``."""
+        from ..serialization._models import parametrized
+        from ._models import ProjectionSerializationModel
+
+        return parametrized(ProjectionSerializationModel, pointer_type)
+
     def __repr__(self) -> str:
         return f"Projection({self.pixel_frame!r})"
+
+
+#: The 4300 name of `Projection`: the same class, so ``isinstance`` and either spelling work alike.
+SkyProjection = Projection

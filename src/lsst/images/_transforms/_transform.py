@@ -11,7 +11,7 @@ import astropy.units as u
 import numpy as np
 from starlink import Ast
 
-from .._geom import XY, Bounds, Box
+from .._geom import XY, YX, Bounds, Box, split_point
 from . import _ast_utils
 from ._frames import Frame, SkyFrame
 
@@ -69,7 +69,8 @@ class Transform(Generic[I, O]):
         and two outputs.  It is not copied, so it must not be modified later.
     in_bounds, out_bounds
         Optional regions where the inputs (outputs) are valid.  They are
-        carried along and serialized, not enforced on evaluation.
+        carried along and serialized, not enforced on evaluation.  When not
+        given, a frame's own ``bbox`` (pixel frames have one) is used.
     components
         Transforms this one was composed from, reported by `decompose` and
         used to serialize the chain of intermediate frames.
@@ -99,8 +100,8 @@ class Transform(Generic[I, O]):
         self._in_frame = in_frame
         self._out_frame = out_frame
         self._ast_mapping = ast_mapping
-        self._in_bounds = in_bounds
-        self._out_bounds = out_bounds
+        self._in_bounds = in_bounds if in_bounds is not None else getattr(in_frame, "bbox", None)
+        self._out_bounds = out_bounds if out_bounds is not None else getattr(out_frame, "bbox", None)
         self._components = tuple(components)
 
     # --- construction ---------------------------------------------------------------------------------
@@ -109,6 +110,31 @@ class Transform(Generic[I, O]):
     def identity(frame: I) -> Transform[I, I]:
         """Return the transform that maps a frame onto itself unchanged."""
         return Transform(frame, frame, Ast.UnitMap(2))
+
+    @staticmethod
+    def affine(in_frame: I, out_frame: O, matrix: Any) -> Transform[I, O]:
+        """Return the affine transform ``(x, y) -> M @ (x, y) + shift`` (Rubin 4300).
+
+        Parameters
+        ----------
+        in_frame, out_frame
+            Frames of the input and output points.
+        matrix
+            A 2x2 linear matrix (rows give x' and y'), or a 3x3 augmented matrix
+            whose third column is the shift and whose third row is ``[0, 0, 1]``.
+
+        Raises
+        ------
+        ValueError
+            If the matrix is not 2x2 or 3x3.
+        """
+        m = np.asarray(matrix, dtype=np.float64)
+        if m.shape not in ((2, 2), (3, 3)):
+            raise ValueError(f"An affine transform needs a 2x2 or 3x3 matrix, not one of shape {m.shape}.")
+        mapping: Ast.Mapping = Ast.MatrixMap(m[:2, :2].copy())
+        if m.shape == (3, 3) and (m[0, 2] != 0.0 or m[1, 2] != 0.0):
+            mapping = Ast.CmpMap(mapping, Ast.ShiftMap([m[0, 2], m[1, 2]]), True)
+        return Transform(in_frame, out_frame, mapping.simplify())
 
     @staticmethod
     def from_fits_wcs(
@@ -190,11 +216,13 @@ class Transform(Generic[I, O]):
 
     # --- evaluation -----------------------------------------------------------------------------------
 
-    def apply_forward(self, *, x: T, y: T) -> XY[T]:
+    def apply_forward(self, point: XY[T] | YX[T] | None = None, /, *, x: T = None, y: T = None) -> XY[T]:
         """Map points from `in_frame` to `out_frame`.
 
         Parameters
         ----------
+        point
+            An `XY` or `YX` of coordinates instead of ``x``/``y`` (4300 style).
         x, y
             Coordinates in the input frame's unit: scalars or broadcastable
             arrays of any shape.
@@ -205,22 +233,40 @@ class Transform(Generic[I, O]):
             Output coordinates with the broadcast input shape (floats for
             scalar inputs), standardized for the output frame.
         """
+        x, y = _point_arguments(point, x, y)
         out_x, out_y = _evaluate(self._ast_mapping, True, x, y)
         return XY(self._out_frame.standardize_x(out_x), self._out_frame.standardize_y(out_y))
 
-    def apply_inverse(self, *, x: T, y: T) -> XY[T]:
+    def apply_inverse(self, point: XY[T] | YX[T] | None = None, /, *, x: T = None, y: T = None) -> XY[T]:
         """Map points from `out_frame` back to `in_frame` (see `apply_forward`)."""
+        x, y = _point_arguments(point, x, y)
         out_x, out_y = _evaluate(self._ast_mapping, False, x, y)
         return XY(self._in_frame.standardize_x(out_x), self._in_frame.standardize_y(out_y))
 
-    def apply_forward_q(self, *, x: u.Quantity, y: u.Quantity) -> XY[u.Quantity]:
+    def apply_forward_q(
+        self,
+        point: XY[u.Quantity] | YX[u.Quantity] | None = None,
+        /,
+        *,
+        x: u.Quantity = None,
+        y: u.Quantity = None,
+    ) -> XY[u.Quantity]:
         """Unit-aware `apply_forward`: Quantities in, Quantities in ``out_frame.unit`` out."""
+        x, y = _point_arguments(point, x, y)
         in_unit = self._in_frame.unit
         result = self.apply_forward(x=u.Quantity(x).to_value(in_unit), y=u.Quantity(y).to_value(in_unit))
         return XY(result.x * self._out_frame.unit, result.y * self._out_frame.unit)
 
-    def apply_inverse_q(self, *, x: u.Quantity, y: u.Quantity) -> XY[u.Quantity]:
+    def apply_inverse_q(
+        self,
+        point: XY[u.Quantity] | YX[u.Quantity] | None = None,
+        /,
+        *,
+        x: u.Quantity = None,
+        y: u.Quantity = None,
+    ) -> XY[u.Quantity]:
         """Unit-aware `apply_inverse`: Quantities in, Quantities in ``in_frame.unit`` out."""
+        x, y = _point_arguments(point, x, y)
         out_unit = self._out_frame.unit
         result = self.apply_inverse(x=u.Quantity(x).to_value(out_unit), y=u.Quantity(y).to_value(out_unit))
         return XY(result.x * self._in_frame.unit, result.y * self._in_frame.unit)
@@ -346,6 +392,18 @@ class Transform(Generic[I, O]):
 
         return serialize_transform(self, archive, use_frame_sets=use_frame_sets)
 
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[TransformSerializationModel[Any]]:
+        """Return the model class to parse for a transform stored on its own with ``pointer_type``.
+
+        A transform has no ``_archive_default_name``: written alone, its
+        serialized model *is* the top-level tree.
+        """
+        from ..serialization._models import parametrized
+        from ._models import TransformSerializationModel
+
+        return parametrized(TransformSerializationModel, pointer_type)
+
     def __repr__(self) -> str:
         return f"Transform({self._in_frame!r} -> {self._out_frame!r})"
 
@@ -372,3 +430,14 @@ def _unpickle_transform(
     components: tuple[Transform[Any, Any], ...],
 ) -> Transform[Any, Any]:
     return Transform(in_frame, out_frame, _ast_utils.ast_from_text(text), in_bounds, out_bounds, components)
+
+
+def _point_arguments(point: Any, x: Any, y: Any) -> tuple[Any, Any]:
+    """``(x, y)`` from a positional `XY`/`YX` point or the ``x=``/``y=`` keywords (exactly one form)."""
+    if point is not None:
+        if x is not None or y is not None:
+            raise TypeError("Pass either a point or x= and y=, not both.")
+        return split_point(point)
+    if x is None or y is None:
+        raise TypeError("Both x= and y= (or a point) are needed.")
+    return x, y

@@ -5,6 +5,7 @@ camera's `~lsst.images.CameraFrameSet`, from which it derives its pixel frame an
 the focal plane and to field angle.
 """
 
+from .._transforms._camera_frame_set import CameraFrameSet  # where Rubin's 4300 release has it
 from ._detector import Detector, DetectorSerializationModel
 from ._enums import DetectorType, ReadoutCorner
 from ._structs import Amplifier, AmplifierCalibrations, AmplifierRawGeometry, DetectorAttributes, Orientation
@@ -13,6 +14,8 @@ __all__ = (
     "Amplifier",
     "AmplifierCalibrations",
     "AmplifierRawGeometry",
+    "CameraFrameSet",
+    "CameraFrameSetSerializationModel",
     "Detector",
     "DetectorAttributes",
     "DetectorSerializationModel",
@@ -20,3 +23,12 @@ __all__ = (
     "Orientation",
     "ReadoutCorner",
 )
+
+
+def __getattr__(name: str) -> object:
+    # The serialization model is loaded lazily by lsst.images._transforms (it needs pydantic models).
+    if name == "CameraFrameSetSerializationModel":
+        from .._transforms._models import CameraFrameSetSerializationModel
+
+        return CameraFrameSetSerializationModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

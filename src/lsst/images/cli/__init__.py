@@ -15,7 +15,16 @@ import sys
 from collections.abc import Sequence
 
 #: Sub-command modules, in the order ``--help`` lists them.
-COMMANDS = ("info", "cutout", "convert")
+COMMANDS = ("info", "describe", "show", "cutout", "convert")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lsst-images-py")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled checkout
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lsst-images",
         description="Inspect and cut Rubin lsst.images FITS files (Image, Mask, MaskedImage, VisitImage).",
     )
+    parser.add_argument("--version", action="version", version=f"lsst-images {_version()}")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in COMMANDS:
@@ -34,19 +45,32 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         sub = module.add_parser(subparsers)
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         sub.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the tool; returns the process exit status (0 on success)."""
+    """Run the tool; returns the process exit status (0 on success).
+
+    Errors are one line on stderr: status 2 for usage errors (argparse's and
+    `UsageError`), 1 for files that cannot be read; ``--debug`` re-raises
+    them with their traceback instead.
+    """
+    from ._errors import describe_error, exit_status
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args._run(args) or 0)
-    except (OSError, RuntimeError, ValueError, IndexError, TypeError) as err:
-        print(f"lsst-images {args.command}: error: {err}", file=sys.stderr)
-        return 1
+    except KeyboardInterrupt:
+        print(f"lsst-images {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(f"lsst-images {args.command}: error: {describe_error(err)}", file=sys.stderr)
+        return exit_status(err)
 
 
 if __name__ == "__main__":  # pragma: no cover

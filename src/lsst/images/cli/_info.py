@@ -268,6 +268,9 @@ def describe(path: str) -> dict[str, Any]:
     except InvalidFitsArchiveError as err:
         if "not an lsst.images FITS archive" not in str(err):
             raise
+    from ._sources import check_fits_complete
+
+    check_fits_complete(path)
     return _describe_plain_fits(path)
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Self
 import astropy.units
 import numpy as np
 
+from .._geom import XY, YX
+
 if TYPE_CHECKING:
     from .._geom import Bounds, Box
     from .._image import Image
@@ -78,6 +80,12 @@ class BaseField(ABC):
     is *valid*, which callers may use to mask results, but evaluating slightly
     outside (e.g. on a padded stamp) is legitimate and cheap to allow.
     """
+
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from ..display._html import repr_html
+
+        return repr_html(self)
 
     @property
     @abstractmethod
@@ -164,14 +172,54 @@ class BaseField(ABC):
         """Attach the field's unit to computed values when a quantity was requested."""
         if quantity:
             unit = self.unit if self.unit is not None else astropy.units.dimensionless_unscaled
-            return astropy.units.Quantity(values, unit, copy=False)
+            return astropy.units.Quantity(np.asarray(values), unit, copy=False)
         return values
 
     def __call__(
-        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
-    ) -> np.ndarray | astropy.units.Quantity:
-        """Shorthand for `evaluate` (``quantity=False`` by default)."""
-        return self.evaluate(x=x, y=y, quantity=quantity)
+        self,
+        point: XY[Any] | YX[Any] | None = None,
+        /,
+        *,
+        x: Any = None,
+        y: Any = None,
+        quantity: bool = False,
+    ) -> float | np.ndarray | astropy.units.Quantity:
+        """Evaluate the field: `evaluate` with the 4300 calling conventions added.
+
+        Parameters
+        ----------
+        point
+            An `XY` or `YX` of coordinates (scalars or arrays), instead of ``x``/``y``.
+        x, y
+            Column and row coordinates (absolute pixel coordinates).
+        quantity
+            Whether to return an `astropy.units.Quantity`.
+
+        Returns
+        -------
+        float | numpy.ndarray | astropy.units.Quantity
+            A `float` (or scalar quantity) for scalar coordinates, else an array.
+
+        Raises
+        ------
+        TypeError
+            If both or neither of ``point`` and the ``x``/``y`` pair are given.
+        """
+        if point is not None:
+            if x is not None or y is not None:
+                raise TypeError("Pass either a point or x= and y=, not both.")
+            if isinstance(point, YX):
+                y, x = point
+            elif isinstance(point, XY):
+                x, y = point
+            else:
+                raise TypeError(f"point must be an XY or a YX, not {type(point).__name__}.")
+        if x is None or y is None:
+            raise TypeError("Both x= and y= (or a point) are needed to evaluate a field.")
+        values = self.evaluate(x=x, y=y, quantity=quantity)
+        if np.ndim(values) == 0 and not quantity:
+            return float(values)
+        return values
 
     def __mul__(self, factor: Factor) -> Self:
         if isinstance(factor, BaseField):

@@ -407,6 +407,8 @@ class HduVerifier:
         self.name = name
         self.enabled = enabled
         self.required = enabled and card_values(primary)[0] is not None
+        #: Cut-outs of data parts up to this size complete (and verify) their sum.
+        self.small_data = SMALL_DATA
         self._headers: dict[str, int | None] = {}
         if enabled:
             self.check_whole("PRIMARY", primary, b"")
@@ -451,16 +453,20 @@ class HduVerifier:
             return None
         return SummingReader(reader, start, size)
 
-    def finish(self, summing: SummingReader | None, hdu: str, header: bytes, full: bool) -> None:
+    def finish(
+        self, summing: SummingReader | None, hdu: str, header: bytes, full: bool, remote: bool = False
+    ) -> None:
         """Complete and compare the data sum of a decode done through `reader_for`.
 
-        ``full`` says the whole image was decoded; a cut-out completes the sum only for
-        small data parts (see `SMALL_DATA`), larger ones keep the header check and, for
-        gzip tiles, the CRC-32 every inflated tile carries.
+        ``full`` says the whole image was decoded; a cut-out of a local file completes the
+        sum only for small data parts (see `SMALL_DATA`), larger ones keep the header check
+        and, for gzip tiles, the CRC-32 every inflated tile carries.  A cut-out of a
+        ``remote`` file never completes the sum: the missing bytes would cost a fetch, and
+        remote cut-outs promise to read little more than the tiles they need.
         """
         if summing is None:
             return
-        if not full and summing.stop - summing.start > SMALL_DATA:
+        if not full and (remote or summing.stop - summing.start > self.small_data):
             return
         recorded = self._headers[hdu]
         assert recorded is not None

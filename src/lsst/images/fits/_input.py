@@ -15,6 +15,7 @@ __all__ = ("FitsInputArchive", "read")
 
 import concurrent.futures
 import contextlib
+import copy
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,6 +35,7 @@ from ..serialization import (
 )
 from ..serialization._archive import ArrayRequest
 from ..serialization._guard import content_errors, mark_caller_error
+from ..serialization._pointers import pointer_context
 from ._checksum import HduVerifier
 from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
 from ._headers import (
@@ -45,7 +47,6 @@ from ._headers import (
     header_without_structural_cards,
     remove_cards,
     strip_layout_cards,
-    strip_structural_cards,
 )
 from ._limits import check_image_hdu, check_json_depth
 from ._opaque import ExtensionKey, FitsOpaqueMetadata, HeaderMap
@@ -172,12 +173,54 @@ class FitsInputArchive(InputArchive[PointerModel]):
     @property
     def primary_header(self) -> astropy.io.fits.Header:
         """The primary header as stored (including locator cards)."""
-        return self._primary.copy()
+        return self._primary_header().copy()
+
+    def _primary_header(self) -> astropy.io.fits.Header:
+        """The primary header as an astropy header, parsed on first use.
+
+        Reading needs only the primary header's values (`header_values`), so a read
+        never imports astropy.io.fits unless a caller asks for the header itself.
+        """
+        header = self._header_cache.get(ExtensionKey())
+        if header is None:
+            try:
+                header = header_from_bytes(self._primary_bytes)
+            except Exception as err:
+                raise self._error(f"cannot parse the primary header: {err}") from err
+            self._header_cache[ExtensionKey()] = header
+        return header
 
     @property
     def reader(self) -> Any:
         """The range reader (exposes ``bytes_read`` and ``request_count``)."""
         return self._reader
+
+    def with_reader(self, reader: Any, *, cutout_sums: bool = True) -> FitsInputArchive:
+        """Return an archive over the same file that reads through another ``reader``.
+
+        The parsed directory, JSON rows and header caches are shared (they never change
+        once read), while per-read state (deserialized components, read-ahead) starts
+        empty, so code that opens a file once per task (`lsst.images.dask`) parses its
+        headers and index only once per process.  ``cutout_sums=False`` stops cut-outs
+        of small data parts from reading all of it to verify its ``DATASUM`` (for
+        callers that read a plane as many cut-outs); headers, full reads and the tiles'
+        own CRCs are still verified.
+        """
+        if int(reader.size) != int(self._reader.size):
+            raise self._error(
+                f"the file now has {reader.size} bytes, not {self._reader.size}: it changed since it was read"
+            )
+        clone = copy.copy(self)
+        clone._reader = reader
+        clone._prefetched = {}
+        clone._prefetch_pool = None
+        clone._opaque = FitsOpaqueMetadata()
+        clone._pointer_cache = {}
+        clone._frame_sets = {}
+        if not cutout_sums:
+            clone._checks = copy.copy(self._checks)
+            clone._checks.small_data = 0
+        return clone
 
     def _error(self, problem: str, cause: BaseException | None = None) -> InvalidFitsArchiveError:
         return InvalidFitsArchiveError(f"{self._name}: {problem}")
@@ -212,27 +255,29 @@ class FitsInputArchive(InputArchive[PointerModel]):
             raise self._error("primary header has no END card (file truncated or damaged?)")
         if _NOT_PRINTABLE.search(head, 0, end):
             raise self._error("primary header holds bytes that are not printable ASCII (damaged header)")
+        self._primary_bytes = head[:end]
         try:
-            self._primary = header_from_bytes(head[:end])
+            primary = header_values(self._primary_bytes)
         except Exception as err:
             raise self._error(f"cannot parse the primary header: {err}") from err
-        self._checks = HduVerifier(self._name, self._verify, head[:end])
-        missing = [key for key, _ in LOCATOR_CARDS if key not in self._primary]
+        self._values_cache[ExtensionKey()] = primary
+        self._checks = HduVerifier(self._name, self._verify, self._primary_bytes)
+        missing = [key for key, _ in LOCATOR_CARDS if key not in primary]
         if missing:
             raise self._error(
                 "not an lsst.images FITS archive (the primary header lacks the locator cards "
                 f"{', '.join(missing)})"
             )
-        self._layout = "4300" if "FMTVER" in self._primary else "2100"
-        if self._layout == "4300" and int(self._primary["FMTVER"]) > 1:
+        self._layout = "4300" if "FMTVER" in primary else "2100"
+        if self._layout == "4300" and int(primary["FMTVER"]) > 1:
             raise self._error(
-                f"container layout version FMTVER={self._primary['FMTVER']} is newer than supported (1)"
+                f"container layout version FMTVER={primary['FMTVER']} is newer than supported (1)"
             )
         try:
-            json_addr = int(self._primary["JSONADDR"])
-            json_size = int(self._primary["JSONSIZE"])
-            index_addr = int(self._primary["INDXADDR"])
-            index_size = int(self._primary["INDXSIZE"])
+            json_addr = int(primary["JSONADDR"])
+            json_size = int(primary["JSONSIZE"])
+            index_addr = int(primary["INDXADDR"])
+            index_size = int(primary["INDXSIZE"])
         except (TypeError, ValueError) as err:
             raise self._error(f"locator cards are not integers: {err}") from err
         if json_addr <= 0 or index_addr != json_addr + json_size or index_size <= 0:
@@ -337,7 +382,9 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Return the (raw, on-disk) header of one HDU, fetched once and cached."""
         header = self._header_cache.get(key)
         if header is None:
-            header = self._primary if key == ExtensionKey() else self._parse_header(key, header_from_bytes)
+            if key == ExtensionKey():
+                return self._primary_header()
+            header = self._parse_header(key, header_from_bytes)
             self._header_cache[key] = header
         return header
 
@@ -345,10 +392,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Keyword -> value of a data HDU's plain cards (fast path for the tile engine)."""
         values = self._values_cache.get(key)
         if values is None:
-            if key == ExtensionKey():
-                values = {card.keyword: card.value for card in self._primary.cards}
-            else:
-                values = self._parse_header(key, header_values)
+            # (The primary header's values are cached when the archive opens.)
+            values = self._parse_header(key, header_values)
             self._values_cache[key] = values
         return values
 
@@ -467,7 +512,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if self._layout == "4300":
             tree = to_internal(tree)
         try:
-            return model_type.model_validate(tree)  # type: ignore[attr-defined]
+            return model_type.model_validate(tree, context=pointer_context(PointerModel))  # type: ignore[attr-defined]
         except pydantic.ValidationError as err:
             raise self._error(f"JSON tree does not match {model_type.__name__}: {err}") from err
 
@@ -589,6 +634,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         header = self._header_values(key)
         check_image_hdu(header, entry.datsize, f"{self._name}: HDU {_hdu_label(key)!r}")
         shape = tuple(int(s) for s in model.shape)
+        if len(shape) > 2:
+            return self._decode_ndarray(key, header, entry.dataddr, shape, slices, model)
         region = _check_region(slices, shape)
         stored = _stored_shape(header)
         if len(shape) == 2 and stored is not None and stored != shape:
@@ -614,7 +661,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
                 threads=self._threads,
                 sink=sink,
             )
-            self._checks.finish(summing, hdu, raw_header, full=region is None)
+            self._checks.finish(summing, hdu, raw_header, full=region is None, remote=self._reads_ahead)
         except InvalidFitsArchiveError:
             raise
         except Exception as err:
@@ -627,6 +674,33 @@ class FitsInputArchive(InputArchive[PointerModel]):
                 array = array.astype(want, copy=False)
         return array
 
+    def _decode_ndarray(
+        self,
+        key: ExtensionKey,
+        header: Mapping[str, Any],
+        offset: int,
+        shape: tuple[int, ...],
+        slices: tuple[slice, ...] | EllipsisType,
+        model: ArrayReferenceModel,
+    ) -> np.ndarray:
+        """Decode an array of three or more axes (only the block of leading axes ``slices`` selects)."""
+        from ._ndarray import decode_ndarray, flat_header
+
+        try:
+            _, stored = flat_header(header)
+        except (KeyError, TypeError, ValueError) as err:
+            raise self._error(f"HDU {key.name!r} is not a readable {len(shape)}-d image: {err}") from err
+        if stored != shape:
+            raise self._error(f"HDU {key.name!r} has shape {stored}, but the tree says {shape}")
+        try:
+            array = decode_ndarray(header, self._reader, offset, slices, threads=self._threads)
+        except IndexError:
+            raise
+        except Exception as err:
+            raise self._error(f"cannot decode HDU {key.name!r}: {type(err).__name__}: {err}") from err
+        want = np.dtype(model.datatype.to_numpy()).newbyteorder("=")
+        return array if array.dtype == want else array.astype(want)
+
     def _record_opaque(self, key: ExtensionKey, strip_header: Callable[[Any], None]) -> None:
         """Keep the cards of HDU ``key`` that neither the container nor ``strip_header`` interprets.
 
@@ -636,17 +710,12 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if key in self._opaque.headers:
             return
         # The builder must not hold on to the archive (and through it the file's caches).
-        primary = self._primary if key == ExtensionKey() else None
-        raw = None if primary is not None else self._header_bytes(key)
+        raw = self._primary_bytes if key == ExtensionKey() else self._header_bytes(key)
         name = self._name
 
         def build() -> astropy.io.fits.Header:
             try:
-                if primary is not None:
-                    leftover = _primary_leftover(primary)
-                else:
-                    leftover = header_without_structural_cards(raw)
-                    strip_layout_cards(leftover)
+                leftover = _leftover_cards(raw)
                 strip_header(leftover)
                 remove_cards(leftover, ("EXTNAME", "EXTVER").__contains__)
             except Exception as err:
@@ -683,9 +752,9 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._checks.check_whole(_hdu_label(key), *self._header_and_data(raw))
         hdu = fits.open(io.BytesIO(raw))[0] if raw.startswith(b"SIMPLE") else None
         if hdu is None:
-            hdu = fits.BinTableHDU.fromstring(raw)
+            hdu = fits.BinTableHDU.fromstring(raw, uint=True)  # TZERO columns as unsigned ints
             self._record_opaque(key, strip_header)
-        table = Table.read(hdu)
+        table = Table.read(hdu, mask_invalid=False)  # NaN stays NaN, not masked
         for column in model.columns:
             if column.name in table.colnames:
                 column.update_table(table)
@@ -709,7 +778,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if self._layout == "4300":
             tree = to_internal(tree)
         try:
-            model = model_type.model_validate(tree)  # type: ignore[attr-defined]
+            model = model_type.model_validate(tree, context=pointer_context(PointerModel))  # type: ignore[attr-defined]
         except pydantic.ValidationError as err:
             raise self._error(f"JSON row {pointer.row} does not match {model_type.__name__}: {err}") from err
         result = deserializer(model, self)
@@ -727,17 +796,23 @@ class FitsInputArchive(InputArchive[PointerModel]):
     def get_opaque_metadata(self) -> FitsOpaqueMetadata:
         """Leftover header cards: primary (minus locator/layout cards) and every HDU read."""
 
-        primary = self._primary
+        primary, name = self._primary_bytes, self._name
+
+        def build() -> astropy.io.fits.Header:
+            try:
+                return _leftover_cards(primary)
+            except Exception as err:
+                raise InvalidFitsArchiveError(f"{name}: cannot parse the primary header: {err}") from err
+
         headers = HeaderMap()
-        headers.defer(ExtensionKey(), lambda: _primary_leftover(primary))
+        headers.defer(ExtensionKey(), build)
         headers.add_missing(self._opaque.headers)  # type: ignore[arg-type]  # (always a HeaderMap)
         return FitsOpaqueMetadata(headers, dict(self._opaque.precompressed))
 
 
-def _primary_leftover(primary: astropy.io.fits.Header) -> astropy.io.fits.Header:
-    """The cards of a primary header that are not the container's own (a copy)."""
-    header = primary.copy()
-    strip_structural_cards(header)
+def _leftover_cards(raw: bytes) -> astropy.io.fits.Header:
+    """The cards of a raw header that are not the container's own (structural, layout)."""
+    header = header_without_structural_cards(raw)
     strip_layout_cards(header)
     return header
 
@@ -857,18 +932,30 @@ def read(
     ):
         tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
         tree = archive.get_tree(tree_type)
-        if archive._reads_ahead:
-            archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
-        try:
-            obj = tree.deserialize(archive, **kwargs)
-        except IndexError as err:
-            if _outside_stored_image(tree, kwargs.get("bbox"), archive):
-                mark_caller_error(err)  # the documented IndexError for a bbox outside the image
-            raise
-        opaque = archive.get_opaque_metadata()
-        with contextlib.suppress(AttributeError):
-            obj._opaque_metadata = opaque
+        obj = deserialize_tree(archive, tree, **kwargs)
         return ReadResult(obj, dict(getattr(tree, "metadata", {}) or {}), getattr(tree, "butler_info", None))
+
+
+def deserialize_tree(archive: FitsInputArchive, tree: Any, **kwargs: Any) -> Any:
+    """Rebuild the object of a parsed tree: the body of `read`, shared with `serialization.open_archive`.
+
+    Remote archives first fetch the arrays the read will load, concurrently; the object
+    gets the file's opaque metadata (header cards to carry to the next write).
+    """
+    if archive._reads_ahead:
+        archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
+    try:
+        obj = tree.deserialize(archive, **kwargs)
+    except IndexError as err:
+        if _outside_stored_image(tree, kwargs.get("bbox"), archive):
+            mark_caller_error(err)  # the documented IndexError for a bbox outside the image
+        raise
+    opaque = archive.get_opaque_metadata()
+    with contextlib.suppress(AttributeError):
+        obj._opaque_metadata = opaque
+    if getattr(tree, "butler_info", None) is not None and hasattr(obj, "_butler_info"):
+        obj._butler_info = tree.butler_info
+    return obj
 
 
 def _outside_stored_image(tree: Any, bbox: Any, archive: FitsInputArchive) -> bool:

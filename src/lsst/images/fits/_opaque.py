@@ -218,6 +218,10 @@ class HeaderMap(MutableMapping[ExtensionKey, "astropy.io.fits.Header"]):
     def __repr__(self) -> str:
         return f"HeaderMap({list(self._items)})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Deferred entries are closures over the reader's bytes: pickle the built headers.
+        return (HeaderMap, (dict(self.items()),))
+
 
 @dataclasses.dataclass(eq=True)
 class FitsOpaqueMetadata:

@@ -19,6 +19,7 @@ from ..serialization import (
     TableModel,
     no_header_updates,
 )
+from ..serialization._pointers import pointer_context
 
 if TYPE_CHECKING:
     import astropy.io.fits
@@ -69,9 +70,11 @@ class JsonInputArchive(InputArchive[JsonRef]):
         else:
             try:
                 if isinstance(model_type, type) and issubclass(model_type, pydantic.BaseModel):
-                    model = model_type.model_validate(entry)
+                    model = model_type.model_validate(entry, context=pointer_context(JsonRef))
                 else:  # e.g. a union of model types
-                    model = pydantic.TypeAdapter(model_type).validate_python(entry)
+                    model = pydantic.TypeAdapter(model_type).validate_python(
+                        entry, context=pointer_context(JsonRef)
+                    )
             except pydantic.ValidationError as err:
                 raise ArchiveReadError(f"Invalid JSON subtree at {pointer.ref!r}: {err}") from err
         result = deserializer(model, self)
@@ -106,13 +109,7 @@ class JsonInputArchive(InputArchive[JsonRef]):
     def get_table(
         self, model: TableModel, strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates
     ) -> astropy.table.Table:
-        import astropy.table
-
-        table = astropy.table.Table(self.get_structured_array(model))
-        for column in model.columns:
-            column.update_table(table)
-        table.meta.update(model.meta)
-        return table
+        return model._to_table(self.get_structured_array(model))
 
     def get_frame_set(self, ref: JsonRef) -> FrameSet:
         try:

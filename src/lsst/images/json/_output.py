@@ -32,6 +32,15 @@ TreeT = TypeVar("TreeT", bound=ArchiveTree)
 _SCALARS = (int, float, str, bool, type(None))
 
 
+def inline_table_model(table: astropy.table.Table) -> TableModel:
+    """Describe an astropy table with its column values embedded in the model.
+
+    Only scalar table metadata is kept: it is what every archive format can represent.
+    """
+    meta = {str(k): v for k, v in table.meta.items() if isinstance(v, _SCALARS)}
+    return TableModel(columns=TableColumnModel.from_table(table, inline=True), meta=meta)
+
+
 class JsonOutputArchive(OutputArchive[JsonRef]):
     """Output archive that keeps everything in one JSON document.
 
@@ -80,9 +89,7 @@ class JsonOutputArchive(OutputArchive[JsonRef]):
         name: str | None = None,
         update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
     ) -> TableModel:
-        # Only scalar table metadata has a JSON/FITS representation shared by all archives.
-        meta = {str(k): v for k, v in table.meta.items() if isinstance(v, _SCALARS)}
-        return TableModel(columns=TableColumnModel.from_table(table, inline=True), meta=meta)
+        return inline_table_model(table)
 
     def serialize_direct(self, name: str, serializer: Callable[[OutputArchive[JsonRef]], T]) -> T:
         return serializer(NestedOutputArchive(name, self))

@@ -125,6 +125,9 @@ class LegacyFitsFile:
         except OSError as err:
             raise OSError(f"Could not open {self.filename!r} as a FITS file: {err}") from err
         self._archive: LegacyArchive | None | bool = False
+        #: Absolute `Box` to which `read_plane` limits every plane (None: whole planes).  Only the
+        #: rows (and, for tile-compressed HDUs, the tiles) inside it are read from the file.
+        self.region: Any = None
 
     def __enter__(self) -> LegacyFitsFile:
         return self
@@ -228,15 +231,32 @@ class LegacyFitsFile:
         from astropy.io import fits
 
         index = self.find_plane(kind_or_index) if isinstance(kind_or_index, str) else kind_or_index
-        raw, header = self.read_raw(index)
+        header = self._hdus[index].header
+        x0, y0 = read_xy0(header)
+        if self.region is None:
+            raw, header = self.read_raw(index)
+        else:
+            raw, (y0, x0) = self._read_region(index, x0, y0), (self.region.y.start, self.region.x.start)
         compressed = isinstance(self._hdus[index], fits.CompImageHDU)
         # astropy applies the quantization scaling of compressed HDUs itself; the
         # BSCALE/BZERO logic below only matters for plain HDUs.
         array = _native(raw) if compressed else _apply_scaling(raw, header)
         if array.ndim != 2:
             raise ValueError(f"HDU {index} of {self.filename!r} is {array.ndim}-d; expected a 2-d image.")
-        x0, y0 = read_xy0(header)
         return LegacyPlane(array=array, header=header, x0=x0, y0=y0, hdu_index=index, compressed=compressed)
+
+    def _read_region(self, index: int, x0: int, y0: int) -> np.ndarray:
+        """Read the `region` part of a plane through astropy's ``section`` (no full decode)."""
+        from .._geom import Box
+
+        height, width = self.plane_shape(index)
+        full = Box.factory[y0 : y0 + height, x0 : x0 + width]
+        region = self.region
+        if full.intersection(region) != region:
+            raise ValueError(f"bbox {region} is not inside the image bbox {full} of {self.filename!r}.")
+        rows = slice(region.y.start - y0, region.y.stop - y0)
+        cols = slice(region.x.start - x0, region.x.stop - x0)
+        return np.asarray(self._hdus[index].section[rows, cols])
 
     def plane_shape(self, kind_or_index: str | int) -> tuple[int, int]:
         """Return the ``(height, width)`` of a plane without decoding its pixels."""

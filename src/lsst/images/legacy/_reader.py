@@ -302,6 +302,7 @@ def read_image(
     preserve_quantization: bool = False,
     ext: str | int = 1,
     fits_wcs_frame: Any = None,
+    bbox: Any = None,
 ) -> Any:
     """Read one image HDU of an afw-written FITS file as an `Image`.
 
@@ -316,8 +317,11 @@ def read_image(
         pixels in the primary HDU (``ext=0``).
     fits_wcs_frame
         If given, attach a projection built from the HDU's FITS WCS in this pixel frame.
+    bbox
+        Read only this absolute box (only its rows or tiles are read).
     """
     with _open(uri) as lf:
+        lf.region = bbox
         reader = _LegacyImageFile(lf, preserve_quantization)
         index = _resolve_ext(lf, ext)
         header = lf.header(index)
@@ -354,6 +358,7 @@ def read_masked_image(
     plane_map: Mapping[str, Any] | None = None,
     component: str | None = None,
     fits_wcs_frame: Any = None,
+    bbox: Any = None,
 ) -> Any:
     """Read an afw MaskedImage or Exposure file (three plane HDUs) as a `MaskedImage`.
 
@@ -369,12 +374,15 @@ def read_masked_image(
         ``'image'``, ``'mask'`` or ``'variance'`` to read only that plane.
     fits_wcs_frame
         If given, attach a projection built from the image HDU's FITS WCS in this frame.
+    bbox
+        Read only this absolute box of each plane (only its rows or tiles are read).
     """
     from .._masked_image import MaskedImage
 
     if component not in (None, "image", "mask", "variance"):
         raise ValueError(f"Unknown MaskedImage component {component!r}.")
     with _open(uri) as lf:
+        lf.region = bbox
         reader = _LegacyImageFile(lf, preserve_quantization)
         projection = None if fits_wcs_frame is None else reader.header_projection("IMAGE", fits_wcs_frame)
         image_unit = _plane_unit(lf.header(lf.find_plane("IMAGE")), None)
@@ -615,6 +623,7 @@ def read_visit_image(
     instrument: str | None = None,
     visit: int | None = None,
     component: str | None = None,
+    bbox: Any = None,
 ) -> Any:
     """Read an afw ``Exposure`` FITS file as a `VisitImage`, or one of its components.
 
@@ -634,12 +643,15 @@ def read_visit_image(
         One of ``'bbox', 'image', 'mask', 'variance', 'projection', 'psf',
         'detector', 'photometric_scaling', 'obs_info', 'summary_stats',
         'aperture_corrections'``, or None for the full `VisitImage`.
+    bbox
+        Read only this absolute box of each pixel plane (only its rows or tiles are read).
     """
     if component is not None and component not in VISIT_IMAGE_COMPONENTS:
         raise ValueError(
             f"Unknown VisitImage component {component!r}; expected one of {VISIT_IMAGE_COMPONENTS}."
         )
     with _open(filename) as lf:
+        lf.region = bbox
         reader = _ExposureReader(lf, preserve_quantization=preserve_quantization, plane_map=plane_map)
         return _read_visit_image(reader, instrument=instrument, visit=visit, component=component)
 

@@ -9,9 +9,12 @@ ASDF-like way so every format shares the same tree structure.
 
 from ._annotations import *  # noqa: F403
 from ._archive import *  # noqa: F403
+from ._backends import *  # noqa: F403
 from ._dtypes import *  # noqa: F403
 from ._errors import *  # noqa: F403
 from ._models import *  # noqa: F403
+from ._reader import *  # noqa: F403
+from ._schemas import *  # noqa: F403
 from ._tables import *  # noqa: F403
 from ._tree import *  # noqa: F403
 from ._units import *  # noqa: F403

@@ -125,6 +125,18 @@ class OutputArchive(ABC, Generic[P]):
         """
         return self.add_array(rows(0, int(shape[0])), name=name, update_header=update_header)
 
+    def add_native_mask(
+        self, array: np.ndarray, *, name: str | None = None
+    ) -> ArrayReferenceModel | InlineArrayModel | None:
+        """Store a mask's native 3-d ``(y, x, mask_size)`` array in one piece, if this format does.
+
+        Formats whose files keep masks as one 3-d array (NDF) store it and return
+        the reference, whose ``shape`` is the array's; `get_array` later returns the
+        stored ``(mask_size, y, x)`` layout.  This default returns `None`: the mask
+        then stores its planes packed into 2-d ``int32`` arrays (FITS, JSON).
+        """
+        return None
+
     @abstractmethod
     def add_structured_array(
         self,
@@ -220,6 +232,11 @@ class NestedOutputArchive(OutputArchive[P]):
         return self._parent.add_array_rows(
             shape, dtype, rows, name=self._join(name), update_header=update_header
         )
+
+    def add_native_mask(
+        self, array: np.ndarray, *, name: str | None = None
+    ) -> ArrayReferenceModel | InlineArrayModel | None:
+        return self._parent.add_native_mask(array, name=self._join(name))
 
     def add_structured_array(
         self,

@@ -50,12 +50,18 @@ Strict validation keeps metadata from silently changing type on a round trip
 
 @functools.cache
 def parametrized(model: Any, pointer_type: Any) -> Any:
-    """``model[pointer_type]``, built once per process and kept.
+    """``model[pointer_type]``, built once per process and kept; ``model`` itself if no field uses ``P``.
 
     Pydantic caches parametrized generic models only weakly, so after a full garbage
     collection every read would rebuild the tree models of its type (validators and
-    all, milliseconds each); holding them here makes that a one-time cost.
+    all, milliseconds each); holding them here makes that a one-time cost.  Models whose
+    pointers are validated through the validation context (`pointer_field`) need no
+    parametrization at all, which saves rebuilding every generic sub-model.
     """
+    from ._pointers import models_using_pointer
+
+    if not models_using_pointer(model):
+        return model
     return model[pointer_type]
 
 
@@ -197,3 +203,22 @@ class ButlerInfo(pydantic.BaseModel):
 
     dataset: Any
     provenance: Any = pydantic.Field(default_factory=dict)
+
+    def dataset_ref(self) -> Any:
+        """The dataset as a ``lsst.daf.butler.SerializedDatasetRef`` (its JSON form without the butler)."""
+        return _as_butler_model("SerializedDatasetRef", self.dataset)
+
+    def dataset_provenance(self) -> Any:
+        """The provenance as a ``lsst.daf.butler.DatasetProvenance`` (its JSON form without the butler)."""
+        return _as_butler_model("DatasetProvenance", self.provenance)
+
+
+def _as_butler_model(name: str, value: Any) -> Any:
+    """Validate a stored JSON value into the butler's model ``name`` when the butler is installed."""
+    if value is None or isinstance(value, pydantic.BaseModel):
+        return value
+    try:
+        import lsst.daf.butler as butler
+    except ImportError:
+        return value
+    return getattr(butler, name).model_validate(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ("TableColumnModel", "TableModel")
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -116,18 +117,36 @@ class TableModel(pydantic.BaseModel):
 
     def _inline_structured_array(self) -> np.ndarray:
         """Assemble a structured array from fully inline columns (used by archives storing tables inline)."""
+
+        def load(column: TableColumnModel) -> np.ndarray:
+            if not isinstance(column.data, InlineArrayModel):
+                raise UnsupportedTableError(f"Column {column.name!r} is not stored inline.")
+            return column.data.to_array()
+
+        return self._structured_array(load)
+
+    def _structured_array(self, load: Callable[[TableColumnModel], np.ndarray]) -> np.ndarray:
+        """Assemble a structured array from the values ``load`` returns for each column."""
         fields: list[tuple[Any, ...]] = []
         arrays = []
         for column in self.columns:
-            if not isinstance(column.data, InlineArrayModel):
-                raise UnsupportedTableError(f"Column {column.name!r} is not stored inline.")
-            values = column.data.to_array()
+            values = load(column)
             arrays.append(values)
             fields.append((column.name, values.dtype, values.shape[1:]))
         nrows = arrays[0].shape[0] if arrays else 0
         if any(a.shape[0] != nrows for a in arrays):
-            raise UnsupportedTableError("Inline table columns have different lengths.")
+            raise UnsupportedTableError("Table columns have different lengths.")
         result = np.zeros(nrows, dtype=fields)
         for (name, *_), values in zip(fields, arrays, strict=True):
             result[name] = values
         return result
+
+    def _to_table(self, array: np.ndarray) -> astropy.table.Table:
+        """An astropy table of the structured ``array`` with this model's units, descriptions and metadata."""
+        import astropy.table
+
+        table = astropy.table.Table(array)
+        for column in self.columns:
+            column.update_table(table)
+        table.meta.update(self.meta)
+        return table

@@ -10,13 +10,18 @@ level: measured on 4096-pixel float rows (benchmarks/bench_tiles.py) it compress
 ~2x slower than the default memory level but gives ~4 % smaller tiles that inflate
 ~3x faster (reading matters more than writing), and it is still ~8x faster than
 zlib's default level.  Both ISA-L and zlib release the GIL, so tiles compress in
-parallel threads.  Inflating with the exact output size (known from the tile shape)
-avoids re-allocating the output buffer.
+parallel threads.
+
+Tiles are inflated with libdeflate (the ``deflate`` package) when it is importable: on
+the tiles other writers make (astropy/CFITSIO zlib streams of noisy float planes) it
+inflates 20-40 % faster than ISA-L and 2x faster than zlib, and it checks the CRC32 and
+length trailer as well.  Inflating with the exact output size (known from the tile
+shape) avoids re-allocating the output buffer.
 """
 
 from __future__ import annotations
 
-__all__ = ("DEFAULT_LEVEL", "compress", "decompress", "using_isal")
+__all__ = ("DEFAULT_LEVEL", "compress", "decompress", "using_isal", "using_libdeflate")
 
 import functools
 import zlib
@@ -29,6 +34,14 @@ try:  # pragma: no branch - depends on the installation
 except ImportError:  # pragma: no cover - isal is optional
     _igzip = None
     using_isal = False
+
+try:  # pragma: no branch - depends on the installation
+    import deflate as _libdeflate
+
+    using_libdeflate = True
+except ImportError:  # pragma: no cover - deflate is optional
+    _libdeflate = None
+    using_libdeflate = False
 
 #: Deflate level: ISA-L level 1 (sizes within a few per cent of zlib level 6, several
 #: times faster); zlib level 1 without ISA-L.
@@ -56,7 +69,14 @@ def decompress(data: Any, size: int | None = None) -> bytes:
     to zlib's auto-detection.  Corrupt data raises `ValueError`.
     """
     bufsize = size if size else 16384
-    if _igzip is not None:
+    if _libdeflate is not None and size:
+        try:
+            # ``size`` bounds the output: a member that inflates to more fails here (and
+            # is inflated again below, so the caller sees and reports the real length).
+            return _libdeflate.gzip_decompress(data, size)
+        except Exception:
+            pass
+    elif _igzip is not None:
         try:
             return _igzip.decompress(data, _igzip.DECOMP_GZIP, 15, bufsize)
         except Exception:

@@ -1,0 +1,7 @@
+"""``python -m lsst.images``: the ``lsst-images`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
