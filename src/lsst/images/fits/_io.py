@@ -16,6 +16,7 @@ __all__ = (
     "FileRangeReader",
     "HttpRangeReader",
     "RangeReader",
+    "RemoteReadError",
     "ResourceRangeReader",
     "TruncatedFileError",
     "coalesce_ranges",
@@ -35,6 +36,17 @@ COALESCE_GAP = 8192
 
 class TruncatedFileError(OSError):
     """A requested byte range lies (partly) beyond the end of the file."""
+
+
+class RemoteReadError(ConnectionError):
+    """A remote range could not be read completely, even after retries (a network problem)."""
+
+
+def http_client_errors() -> type[Exception]:
+    """``http.client.HTTPException``: incomplete reads and bad status lines of dropped connections."""
+    import http.client
+
+    return http.client.HTTPException
 
 
 @runtime_checkable
@@ -278,17 +290,55 @@ class HttpRangeReader(_BaseReader):
                 raise FileNotFoundError(f"{self._url}: not found (HTTP 404)") from err
             raise OSError(f"{self._url}: HTTP error {err.code}") from err
 
+    #: Attempts per range before giving up, and the first back-off delay (doubled each time).
+    ATTEMPTS = 4
+    BACKOFF = 0.05
+    TIMEOUT = 30.0
+
     def _read_block(self, offset: int, length: int) -> bytes:
+        """One ranged GET, retried with exponential back-off on dropped connections,
+        short bodies and 5xx answers; a range that still fails raises `RemoteReadError`.
+        A short body is never returned: the caller would decode garbage."""
+        import time
+        import urllib.error
+
+        problem = ""
+        for attempt in range(self.ATTEMPTS):
+            if attempt:
+                time.sleep(self.BACKOFF * 2 ** (attempt - 1))
+            try:
+                data = self._get(offset, length)
+            except urllib.error.HTTPError as err:
+                if err.code < 500 and err.code != 429:
+                    raise RemoteReadError(
+                        f"{self._url}: HTTP error {err.code} for bytes {offset}+{length}"
+                    ) from err
+                problem = f"HTTP {err.code}"
+                continue
+            except (OSError, http_client_errors()) as err:
+                problem = f"{type(err).__name__}: {err}"
+                continue
+            if len(data) == length:
+                return data
+            problem = f"short body ({len(data)} of {length} bytes)"
+        raise RemoteReadError(
+            f"{self._url}: reading bytes {offset}..{offset + length - 1} failed after "
+            f"{self.ATTEMPTS} attempts ({problem})"
+        )
+
+    def _get(self, offset: int, length: int) -> bytes:
         import urllib.request
 
         request = urllib.request.Request(
             self._url, headers={"Range": f"bytes={offset}-{offset + length - 1}"}
         )
-        with urllib.request.urlopen(request) as response:
-            data = response.read()
+        with urllib.request.urlopen(request, timeout=self.TIMEOUT) as response:
             status = response.status
-        # A server ignoring Range answers 200 with the whole file.
-        return data if status == 206 else data[offset : offset + length]
+            if status == 206:
+                return response.read()
+            # A server ignoring Range answers 200 with the whole file: skip to the range.
+            response.read(offset)
+            return response.read(length)
 
 
 class ResourceRangeReader(_BaseReader):
