@@ -8,6 +8,8 @@ parts (the FITS container, legacy reading, plotting) are imported lazily.
 # The order is deliberate (later modules import earlier ones), so import sorting is off here.
 # ruff: noqa: I001
 
+from .version import __version__  # noqa: F401
+
 # --- geometry and utilities -------------------------------------------------
 from ._geom import *  # noqa: F403
 from . import utils  # noqa: F401
@@ -38,9 +40,26 @@ from . import serialization  # noqa: F401
 from . import aperture_corrections, fields, psfs  # noqa: F401
 from . import fits  # noqa: F401
 
+# --- the read path, loaded now so that a first read costs what later ones do ---------
+from . import _preload  # noqa: F401
+
+
+#: DP2 products exported here but loaded on first use (see `__getattr__`).
+_DIFFERENCE_IMAGE_NAMES = {
+    "DifferenceImage": "_difference_image",
+    "DifferenceImageTemplateInfo": "_difference_image",
+    "DifferenceImageSerializationModel": "_difference_image_model",
+}
+
 
 def __getattr__(name: str) -> object:
     # Lazily loaded public names (their modules import heavy dependencies on first use).
     if name == "VisitImageSerializationModel":
         return _visit_image_getattr(name)
+    if name in _DIFFERENCE_IMAGE_NAMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_DIFFERENCE_IMAGE_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
     return _transforms_getattr(name)

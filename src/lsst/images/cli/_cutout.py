@@ -8,7 +8,9 @@ pixel box containing the circle (clipped to the image), or as a file of sky posi
 position into the ``-o`` folder with a progress bar.  Only the tiles (for afw files,
 the rows) intersecting the box are read, so cut-outs of large or remote files are fast.
 The output is written by our own writer (default lossless compression), in the 2100
-layout unless ``--layout 4300`` is given.
+layout unless ``--layout 4300`` is given -- except the DP2 products (cell coadds, whose
+cut-outs keep the PSF, aperture corrections and provenance of the cells they overlap,
+and difference images), written in the 4300 layout by default.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--layout",
         choices=("2100", "4300"),
-        default="2100",
-        help="container layout of the output (default 2100)",
+        default=None,
+        help="container layout of the output (default: 4300 for coadds and difference images, else 2100)",
     )
     add_legacy_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

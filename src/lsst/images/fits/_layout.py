@@ -43,6 +43,13 @@ SCHEMA_VERSIONS = {
     "detector": "1.1.0",
     "camera_frame_set": "1.0.0",
     "observation_summary_stats": "1.0.0",
+    # DP2 products (adapters in `._layout_products`).
+    "cell_coadd": "1.0.0",
+    "cell_psf": "1.0.0",
+    "cell_aperture_correction_map": "1.0.0",
+    "coadd_provenance": "1.0.0",
+    "difference_image": "1.2.0",
+    "image_basis_convolution_kernel": "1.0.0",
 }
 
 _STAMPS = ("schema_version", "min_read_version", "schema_url")
@@ -75,7 +82,14 @@ def schema_url(name: str) -> str:
 def _schema_name_for(obj: Any) -> str:
     name = getattr(obj, "_archive_default_name", None)
     cls_name = type(obj).__name__
-    by_class = {"Image": "image", "Mask": "mask", "MaskedImage": "masked_image", "VisitImage": "visit_image"}
+    by_class = {
+        "Image": "image",
+        "Mask": "mask",
+        "MaskedImage": "masked_image",
+        "VisitImage": "visit_image",
+        "CellCoadd": "cell_coadd",
+        "DifferenceImage": "difference_image",
+    }
     if cls_name in by_class:
         return by_class[cls_name]
     if name in SCHEMA_VERSIONS:
@@ -243,10 +257,18 @@ def to_4300(tree: Any, obj: Any = None) -> dict[str, Any]:
         return _stamp("masked_image", body)
     if name == "visit_image":
         return _visit_image(data, getattr(obj, "band", None))
+    if name in ("cell_coadd", "difference_image"):
+        from ._layout_products import PRODUCT_ADAPTERS
+
+        return PRODUCT_ADAPTERS[name](data, obj)
     raise TypeError(f"no 4300 layout for {name!r} trees")
 
 
 def _guess_name(data: dict[str, Any]) -> str:
+    if "psf" in data and "detector" in data and "kernel" in data:
+        return "difference_image"
+    if "psf" in data and "noise_realizations" in data:
+        return "cell_coadd"
     if "psf" in data and "detector" in data:
         return "visit_image"
     if "image" in data and "mask" in data:

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from .._atomic import atomic_output
+from .._atomic import atomic_output, start_writeback
 from ..serialization import (
     ArchiveTree,
     ArrayReferenceModel,
@@ -336,7 +336,12 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                     options if array.dtype.kind == "f" else options.model_copy(update={"quantization": None})
                 )
                 tile = opts.to_tile_compression(seed)
-            encoded = encode_image(array, tile, threads=self._threads)
+            if array.ndim > 2:
+                from ._ndarray import encode_ndarray
+
+                encoded = encode_ndarray(array, tile, threads=self._threads)
+            else:
+                encoded = encode_image(array, tile, threads=self._threads)
             for card in encoded.cards:
                 header.append(tuple(card), end=True)
             data, trailing, zimage = encoded.parts, list(encoded.trailing_cards), tile is not None
@@ -420,7 +425,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                 TableColumnModel(
                     data=ArrayReferenceModel(
                         source=f"{key}[{index}]",
-                        shape=[len(column), *column.shape[1:]],
+                        shape=list(column.shape[1:]),  # the shape of one cell (TableColumnModel)
                         datatype=datatype,
                     ),
                     name=column.name,
@@ -561,6 +566,7 @@ def write_buffers(stream: IO[bytes], buffers: Sequence[Any]) -> None:
                 break
     # The buffered stream does not know the descriptor moved: tell it.
     stream.seek(position + total)
+    start_writeback(fd, position, total)
 
 
 def _file_descriptor(stream: IO[bytes]) -> int | None:
@@ -740,7 +746,7 @@ def write(
     metadata: dict[str, MetadataValue] | None = None,
     butler_info: ButlerInfo | None = None,
     *,
-    layout: str = "2100",
+    layout: str | None = None,
     threads: int | None = None,
     checksum: bool = True,
 ) -> Any:
@@ -764,8 +770,10 @@ def write(
     butler_info
         Butler provenance stored in the tree.
     layout
-        ``"2100"`` (default, the layout of lsst-images 30.2026.2100) or ``"4300"`` (the
+        ``"2100"`` (the layout of lsst-images 30.2026.2100) or ``"4300"`` (the
         schema-versioned DP2 layout; the object must provide what that layout requires).
+        The default is the object's ``_fits_default_layout`` (``"4300"`` for the DP2
+        products `CellCoadd` and `DifferenceImage`), else ``"2100"``.
     threads
         Tile-compression worker threads (None = engine default).
     checksum
@@ -773,6 +781,13 @@ def write(
     """
     from ._layout import data_model_url, to_4300
 
+    if layout is None:
+        layout = getattr(obj, "_fits_default_layout", "2100")
+    prepare = getattr(obj, "_prepare_fits_write", None)
+    if prepare is not None:
+        # Objects whose layouts differ in content, or whose plane options apply to several
+        # HDUs (a coadd's noise realizations), give what to serialize and per-HDU options.
+        obj, compression_options = prepare(compression_options, layout)
     opaque = getattr(obj, "_opaque_metadata", None)
     data_model = None
     if layout == "4300":
