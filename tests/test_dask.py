@@ -25,6 +25,7 @@ from lsst.images.tests import make_random_masked_image
 da = pytest.importorskip("dask.array")
 ld = pytest.importorskip("lsst.images.dask")
 from lsst.images.dask._plane import default_chunks, open_plane  # noqa: E402
+from lsst.images.dask._stack import default_stack_chunks  # noqa: E402
 
 BBOX = Box.factory[100:292, -50:110]  # 192 x 160, a non-zero (and negative) start
 TILES = FitsCompressionOptions(tile_shape=(32, 48))
@@ -81,7 +82,7 @@ def test_full_plane_and_cutouts_equal_read_fits(files: dict[str, Path], layout: 
 
 
 def test_numpy_indexing(files: dict[str, Path]) -> None:
-    """Integers, negative indices, steps (also negative) and ``...`` index as numpy does."""
+    """Integers, negative indices, steps (also negative), ``...`` and arrays index as numpy does."""
     array = ld.from_fits(files["tiles"], "variance", chunks=(50, 70))
     mask = ld.from_fits(files["tiles"], "mask", chunks=(50, 70, 1))
     full = MaskedImage.read_fits(str(files["tiles"]))
@@ -92,17 +93,46 @@ def test_numpy_indexing(files: dict[str, Path]) -> None:
         (slice(None, None, -1), 17),
         (Ellipsis, slice(3, 9)),
         (slice(60, 40), slice(None)),  # empty
+        ([3, 77, 2, -1], slice(5, 20)),
+        (slice(100, 120), np.arange(160) % 3 == 0),
     ):
         np.testing.assert_array_equal(array[index].compute(), full.variance.array[index])
     for index in ((slice(0, 20), 3, 0), (Ellipsis, 0), (7, slice(None), slice(None)), (-1, -2, -1)):
         np.testing.assert_array_equal(mask[index].compute(), full.mask.array[index])
-    # The plane itself (what dask slices) follows numpy too.
+    # The plane itself (what dask slices) follows numpy too, several arrays included.
     plane = open_plane(files["tiles"], "variance")
-    np.testing.assert_array_equal(plane[-3:, ::40], full.variance.array[-3:, ::40])
+    for index in (
+        (slice(-3, None), slice(None, None, 40)),
+        (np.array([[1, 2], [150, 3]]), np.array([0, -1])),
+        (np.array([], dtype=int), slice(None)),
+        (4, [9, 8, 7]),
+    ):
+        np.testing.assert_array_equal(plane[index], full.variance.array[index])
     with pytest.raises(IndexError):
         plane[BBOX.shape.y, 0]
-    with pytest.raises(TypeError, match="only integers, slices"):
-        plane[np.array([1, 2])]
+    with pytest.raises(IndexError):
+        plane[[0, 500]]
+    for bad in (None, 1.5, (slice(None), "x")):
+        with pytest.raises(TypeError, match="only integers, slices"):
+            plane[bad]
+
+
+def test_stack_indexing(files: dict[str, Path]) -> None:
+    paths = [files["rows"], files["tiles"], files["plain"]]
+    source = ld.FitsStack([open_plane(p, "mask") for p in paths])
+    expected = np.stack([MaskedImage.read_fits(str(p)).mask.array for p in paths])
+    assert source.shape == expected.shape and len(source) == 3
+    for index in (
+        1,
+        (slice(None), 5),
+        (slice(None, None, -2), slice(10, 20), -3, 0),
+        ([2, 0], 7, slice(None)),
+        (slice(1, 1),),
+        (Ellipsis, 0),
+    ):
+        np.testing.assert_array_equal(source[index], expected[index])
+    with pytest.raises(TypeError, match="one axis at a time"):
+        source[[0, 1], :, [3, 4]]
 
 
 def test_default_chunks_follow_tiles(files: dict[str, Path]) -> None:
@@ -124,6 +154,12 @@ def test_default_chunks_follow_tiles(files: dict[str, Path]) -> None:
     # Row tiles give bands of whole rows; mask planes count all their bytes.
     band = default_chunks(open_plane(files["rows"], "mask"), target=160 * 50)
     assert band == ((50, 50, 50, 42), (160,), (1,))
+    # A stack's chunk is a band of every file (so a median along the stack needs no rechunk)...
+    stacked = ld.stack(list(files.values()))
+    assert stacked.chunks == ((3,), (192,), (160,))
+    assert not any("rechunk" in layer for layer in da.median(stacked, axis=0).dask.layers)
+    # ...until the stack is too deep for one chunk of STACK_CHUNK_BYTES.
+    assert default_stack_chunks(open_plane(files["rows"]), 200) == ((32,) * 6 + (8,), (192,), (160,))
 
 
 def test_stack_and_median(files: dict[str, Path]) -> None:
@@ -189,6 +225,25 @@ def test_rewritten_file_is_reported(tmp_path: Path) -> None:
         array.compute()
 
 
+def test_corrupted_tile_is_reported(tmp_path: Path) -> None:
+    """Chunks keep the checks of a cut-out: a damaged tile fails its task, naming the file."""
+    from astropy.io import fits as afits
+
+    path = _write(tmp_path / "damaged.fits", 9)
+    expected = MaskedImage.read_fits(str(path)).image.array
+    with afits.open(path, disable_image_compression=True) as hdus:
+        heap = hdus.fileinfo(1)["datLoc"] + hdus[1].header["NAXIS1"] * hdus[1].header["NAXIS2"]
+    data = bytearray(path.read_bytes())
+    data[heap + 100] ^= 0xFF  # inside the first row tile's compressed bytes
+    path.write_bytes(bytes(data))
+    array = ld.from_fits(path, chunks=(10, 160))
+    np.testing.assert_array_equal(array[50:].compute(), expected[50:])  # other tiles still read
+    with pytest.raises(ArchiveReadError, match=f"{path}"):
+        array[:10].compute()
+    with pytest.raises(ArchiveReadError, match="DATASUM mismatch"):  # (read_fits checks the whole HDU)
+        MaskedImage.read_fits(str(path), bbox=Box.factory[150:160, 0:10])
+
+
 def test_building_reads_no_pixels(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """Building arrays fetches headers and the index only: no byte of any pixel HDU's data."""
     from astropy.io import fits as afits
@@ -227,7 +282,7 @@ def test_building_reads_no_pixels(files: dict[str, Path], monkeypatch: pytest.Mo
 
 
 def test_graph_pickles_small(files: dict[str, Path]) -> None:
-    array = ld.stack([files["rows"], files["tiles"]], "image", chunks=(16, 160))
+    array = ld.stack([files["rows"], files["tiles"]], "image", chunks=(1, 16, 160))
     n_chunks = array.npartitions
     assert n_chunks == 24
     graph = pickle.dumps(dict(array.__dask_graph__()))

@@ -35,7 +35,7 @@ N_FILES = 4
 def client() -> Iterator[distributed.Client]:
     """Two worker processes with one thread each (the graph must pickle to reach them)."""
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=logging.ERROR
     )
     with distributed.Client(cluster) as client:
         yield client
@@ -152,9 +152,11 @@ def test_remote_stack_fetches_only_its_tiles(
     client.run(ld.clear_cache)
     urls = [f"{url}/{p.name}" for p in files]
     # Default chunks (on tile boundaries, so no tile is fetched twice), made small.
-    monkeypatch.setattr(ld._plane, "CHUNK_BYTES", 64 * 384 * 4)
+    band = 64 * 384 * 4
+    monkeypatch.setattr(ld._stack, "MIN_BAND_BYTES", band)
+    monkeypatch.setattr(ld._stack, "STACK_CHUNK_BYTES", N_FILES * band)
     stacked = ld.stack(urls, "image", bbox=box)
-    assert len(stacked.chunks[1]) >= 5
+    assert stacked.chunks[0] == (N_FILES,) and len(stacked.chunks[1]) >= 5
     median = client.compute(da.median(stacked, axis=0)).result()
     local = np.stack([MaskedImage.read_fits(str(p), bbox=box).image.array for p in files])
     np.testing.assert_array_equal(median, np.median(local, axis=0))
@@ -166,3 +168,22 @@ def test_remote_stack_fetches_only_its_tiles(
     # although every file is read by many chunk tasks.
     primary = [r for r in handler.ranges if r is not None and r.startswith("bytes=0-")]
     assert len(primary) <= 3 * N_FILES
+
+
+def test_readme_example_runs(tmp_path: Path) -> None:
+    """The README's dask example runs as written (it starts its own cluster)."""
+    import re
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Many files: dask") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    (tmp_path / "example.py").write_text(code.group(1))
+    result = subprocess.run(
+        [sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "(1024, 1024) (200, 200)"
+    assert len(list(tmp_path.glob("visit*.fits"))) == 8

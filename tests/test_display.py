@@ -257,3 +257,22 @@ def test_missing_matplotlib_names_the_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"lsst-images-py\[plot\]"):
         display.show(_masked())
+
+
+def test_large_overlays_are_drawn_in_blocks_that_keep_every_pixel() -> None:
+    from lsst.images.display._show import MAX_OVERLAY, plane_layer
+
+    bits = np.zeros((MAX_OVERLAY * 2 + 5, 700), dtype=bool)
+    bits[1000, 3] = bits[-1, -1] = True
+    layer, block = plane_layer(bits)
+    assert block == 3 and layer.shape == (685, 234)
+    assert set(zip(*np.nonzero(layer), strict=True)) == {(333, 1), (684, 233)}
+    small = np.eye(5, dtype=bool)
+    assert plane_layer(small)[1] == 1 and plane_layer(small)[0] is small
+    schema = li.MaskSchema([li.MaskPlane("BAD", "b")])
+    mask = li.Mask(schema=schema, bbox=li.Box.factory[10 : 10 + bits.shape[0], -5 : -5 + bits.shape[1]])
+    mask.set("BAD", bits)
+    ax = display.show(mask)
+    left, right, bottom, top = ax.images[-1].get_extent()
+    assert (left, bottom) == (-5.5, 9.5) and (right - left, top - bottom) == (702, 2055)
+    assert _limits(ax) == ((-5.5, 694.5), (9.5, 2062.5))

@@ -73,8 +73,9 @@ def test_chebyshev_orders_and_properties():
     assert (field.y_order, field.x_order, field.order) == (1, 3, 3)
     assert field.unit == u.nJy
     assert field.bounds == DETECTOR
-    with pytest.raises(ValueError):
-        ChebyshevField(DETECTOR, np.ones(3))
+    for bad in (np.array(3.0), np.ones(0), np.ones((0, 2)), np.ones((1, 1, 1))):
+        with pytest.raises(ValueError):
+            ChebyshevField(DETECTOR, bad)
 
 
 def test_chebyshev_evaluate_broadcasts_and_quantity():

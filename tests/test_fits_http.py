@@ -6,6 +6,7 @@ little more than the compressed tiles it needs (≤ 1.3× their size, FORMAT.md 
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import os
 import re
@@ -77,10 +78,17 @@ class RangeHTTPRequestHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, type[RangeHTTPRequestHandler]]]:
+    with serve_directory(tmp_path) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def serve_directory(folder: Path) -> Iterator[tuple[str, type[RangeHTTPRequestHandler]]]:
+    """Serve ``folder`` on 127.0.0.1 with a range-capable, byte-counting handler (also used elsewhere)."""
     handler = type("Handler", (RangeHTTPRequestHandler,), {"bytes_sent": 0, "requests": 0})
 
     def factory(*args, **kwargs):
-        return handler(*args, directory=str(tmp_path), **kwargs)
+        return handler(*args, directory=str(folder), **kwargs)
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), factory)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

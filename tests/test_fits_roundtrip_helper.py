@@ -23,7 +23,7 @@ class RoundtripFitsTestCase(unittest.TestCase):
             np.testing.assert_array_equal(rt.result.array, self.image.array)
             self.assertEqual(rt.result.unit, u.nJy)
             self.assertEqual(rt.result.metadata, {"answer": 42})
-            self.assertNotIn("roundtrip_test_int", self.image.metadata)
+            self.assertNotIn("roundtrip_test_1", self.image.metadata)
             box = li.Box(li.Interval(8, 12), li.Interval(0, 10))
             sub = rt.get(bbox=box)
             np.testing.assert_array_equal(sub.array, self.image[box].array)

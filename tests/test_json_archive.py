@@ -388,7 +388,7 @@ class RoundtripJsonTestCase(unittest.TestCase):
         image.metadata["own"] = 1
         with RoundtripJson(self, image) as roundtrip:
             doc = roundtrip.inspect()
-            assert doc["metadata"]["roundtrip_test_str"] == "round trip"
+            assert doc["metadata"]["roundtrip_test_3"] == "three"
             assert doc["data"]["unit"] == "nJy"
             assert roundtrip.serialized.metadata == {"own": 1}
         assert roundtrip.result.metadata == {"own": 1}

@@ -82,6 +82,21 @@ class _TableArchive:
     def get_structured_array(self, model: Any, **kwargs: Any) -> np.ndarray:
         return self.tables[model.meta["key"]]
 
+    def serialize_direct(self, name: str, serializer: Any) -> Any:
+        # As the real archives do: the nested object's names are prefixed by ``name``.
+        return serializer(_PrefixedTableArchive(f"{name}/", self))
+
+
+class _PrefixedTableArchive:
+    def __init__(self, prefix: str, parent: _TableArchive):
+        self._prefix, self._parent = prefix, parent
+
+    def add_structured_array(self, array: np.ndarray, *, name: str | None = None, **kwargs: Any) -> Any:
+        return self._parent.add_structured_array(array, name=f"{self._prefix}{name}", **kwargs)
+
+    def serialize_direct(self, name: str, serializer: Any) -> Any:
+        return serializer(_PrefixedTableArchive(f"{self._prefix}{name}/", self._parent))
+
 
 def test_serialization_round_trip_without_pickle():
     from lsst.images.psfs import PiffSerializationModel, PiffWrapper

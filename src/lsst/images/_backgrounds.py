@@ -59,6 +59,12 @@ class BackgroundMap(Mapping[str, Background]):
     one by one.  `copy` is shallow (backgrounds themselves are immutable).
     """
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from .display._html import repr_html
+
+        return repr_html(self)
+
     def __init__(self, backgrounds: Iterable[Background] = (), subtracted: str | None = None):
         self._backgrounds: dict[str, Background] = {}
         for background in backgrounds:

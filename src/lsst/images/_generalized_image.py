@@ -42,6 +42,12 @@ class GeneralizedImage(ABC):
         The dictionary is *not* copied, so callers may deliberately share one.
     """
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from .display._html import repr_html
+
+        return repr_html(self)
+
     def __init__(self, metadata: dict[str, MetadataValue] | None = None):
         self._metadata: dict[str, MetadataValue] = {} if metadata is None else metadata
         # Format-specific metadata (e.g. fits.FitsOpaqueMetadata) carried

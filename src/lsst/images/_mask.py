@@ -835,7 +835,14 @@ class MaskSerializationModel(ArchiveTree, Generic[P]):
                 slices=... if slices is ... else (slice(None),) + slices,
                 strip_header=_make_header_stripper(strip_header),
             )
-            mask.array[...] = np.moveaxis(_apply_slices_if_needed(stored, full, bbox, slices), 0, -1)
+            stored = _apply_slices_if_needed(stored, full, bbox, slices)
+            if stored.shape[0] != mask.array.shape[2]:
+                raise ArchiveReadError(
+                    f"Stored mask has {stored.shape[0]} elements per pixel; "
+                    f"the schema needs {mask.array.shape[2]}."
+                )
+            for k in range(stored.shape[0]):  # per element: far faster than one transposing copy
+                mask.array[:, :, k] = stored[k]
             return mask
         chunks = schema.split(np.int32)
         if len(chunks) != len(self.data):

@@ -2,7 +2,8 @@
 
 For every ``*.fits`` file in the sample folder it does what an astronomer does
 first with a Rubin visit image: summarize the file without reading pixels
-(``lsst-images info``), read it, evaluate the PSF, the photometric scaling and
+(``lsst-images info``), draw it with every mask plane (``lsst-images show``,
+when matplotlib is installed), read it, evaluate the PSF, the photometric scaling and
 the sky position at the image centre, convert the pixels to nJy, and cut out a
 small region around a sky position straight from the file
 (``lsst-images cutout --ra --dec --radius``), reading back only that region.
@@ -19,6 +20,7 @@ import astropy.units as u
 import numpy as np
 
 from ._visit_image import VisitImage
+from .display._mpl import matplotlib_available
 
 
 def describe_visit(path: Path, output_dir: Path) -> bool:
@@ -28,6 +30,13 @@ def describe_visit(path: Path, output_dir: Path) -> bool:
     print(f"\n$ lsst-images info {path}")
     if cli_main(["info", str(path)]) != 0:
         return False
+    if matplotlib_available():
+        picture = output_dir / f"{path.stem}.png"
+        print(f"\n$ lsst-images show {path} --mask all -o {picture}")
+        if cli_main(["show", str(path), "--mask", "all", "-o", str(picture)]) != 0:
+            return False
+    else:
+        print("\n(lsst-images show skipped: matplotlib, the 'plot' extra, is not installed)")
 
     visit = VisitImage.read_fits(str(path))
     center_x, center_y = visit.bbox.x.center, visit.bbox.y.center

@@ -184,6 +184,13 @@ class CameraFrameSet(FrameSet):
             out_bounds=getattr(out_frame, "bbox", None),
         )
 
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[CameraFrameSetSerializationModel]:
+        """Return the model to parse for a camera frame set stored on its own (any pointer type)."""
+        from ._models import CameraFrameSetSerializationModel
+
+        return CameraFrameSetSerializationModel
+
     def serialize(self, archive: OutputArchive[Any]) -> CameraFrameSetSerializationModel:
         """Store the instrument name and AST text."""
         from ._models import CameraFrameSetSerializationModel

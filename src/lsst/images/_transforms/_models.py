@@ -16,7 +16,7 @@ __all__ = (
     "TransformSerializationModel",
 )
 
-from typing import TYPE_CHECKING, Any, Generic, Union
+from typing import TYPE_CHECKING, Any, Generic
 
 import pydantic
 from starlink import Ast
@@ -24,6 +24,7 @@ from starlink import Ast
 from .._polygon import SerializableBounds
 from ..serialization import ArchiveTree, InputArchive, OutputArchive
 from ..serialization._archive import P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
+from ..serialization._pointers import pointer_field
 from . import _ast_utils
 from ._frames import SerializableFrame
 from ._transform import Transform
@@ -37,6 +38,11 @@ class MappingSerializationModel(pydantic.BaseModel):
     """One mapping stored inline as AST native text (with AST's comments)."""
 
     ast: str
+
+
+#: A transform's mapping entry: inline AST text, or a pointer (of the reading archive's
+#: pointer type, see `pointer_field`) to a stored frame set holding both neighbouring frames.
+MappingEntry = pointer_field(MappingSerializationModel)
 
 
 def _serialize_bounds(bounds: Any) -> Any:
@@ -78,7 +84,7 @@ class TransformSerializationModel(ArchiveTree, Generic[P]):
 
     frames: list[SerializableFrame] = pydantic.Field(default_factory=list)
     bounds: list[SerializableBounds | None] = pydantic.Field(default_factory=list)
-    mappings: list[Union[P, MappingSerializationModel]] = pydantic.Field(default_factory=list)  # noqa: UP007
+    mappings: list[MappingEntry] = pydantic.Field(default_factory=list)
 
     def deserialize(self, archive: InputArchive[Any], **kwargs: Any) -> Transform[Any, Any]:
         """Rebuild the transform, resolving frame-set pointers through the archive."""

@@ -50,6 +50,12 @@ class Projection(Generic[F]):
     objects in ICRS.
     """
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from ..display._html import repr_html
+
+        return repr_html(self)
+
     def __init__(
         self,
         pixel_to_sky: Transform[F, SkyFrame],

@@ -42,6 +42,12 @@ class Detector:
     The frame set is usually shared by all detectors of a camera, so `copy` and subimages share it.
     """
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from ..display._html import repr_html
+
+        return repr_html(self)
+
     def __init__(
         self,
         attributes: DetectorAttributes,

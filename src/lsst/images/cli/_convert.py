@@ -3,7 +3,9 @@
 An afw Exposure with a Detector and a PSF becomes a VisitImage (pass ``--visit``
 and, when the header does not name a known instrument, ``--instrument``); any
 other afw MaskedImage/Exposure file becomes a MaskedImage with its legacy mask
-plane names.  ``--kind`` forces one or the other.  No ``lsst.afw`` is needed.
+plane names.  ``--kind`` forces one or the other.  The output's extension picks the
+container: ``.fits`` (lsst.images FITS), ``.json`` or ``.sdf``/``.h5`` (Starlink NDF;
+needs h5py).  No ``lsst.afw`` is needed.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="convert an lsst.afw Exposure/MaskedImage FITS file to the lsst.images layout",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("legacy", help="input FITS file written by lsst.afw")
-    parser.add_argument("output", help="output lsst.images FITS file")
+    parser.add_argument("legacy", nargs="+", help="input FITS file(s) written by lsst.afw")
+    parser.add_argument(
+        "output",
+        help="output file: .fits, .json, or .sdf/.h5 (NDF); a folder for several inputs (written as .fits)",
+    )
     parser.add_argument(
         "--kind",
         choices=("auto", "visit", "masked"),
@@ -34,9 +39,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--layout",
         choices=("2100", "4300"),
-        default="2100",
-        help="container layout of the output (default 2100)",
+        default=None,
+        help="FITS layout of a .fits output (default 2100)",
     )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar for several inputs")
     return parser
 
 
@@ -58,30 +64,52 @@ def convert(
     kind: str = "auto",
     visit: int | None = None,
     instrument: str | None = None,
-    layout: str = "2100",
+    layout: str | None = None,
 ) -> Any:
-    """Read an afw file and write it in the lsst.images layout; return the object written."""
-    from .. import fits
-    from ..legacy import read_masked_image, read_visit_image
+    """Read an afw file and write it in the container ``output``'s extension names; return the object.
 
+    Raises
+    ------
+    ValueError
+        If the output extension is unknown (checked before the input is read), or
+        ``layout`` is given for a non-FITS output.
+    """
+    from ..legacy import read_masked_image, read_visit_image
+    from ._formats import check_output, write_container
+
+    check_output(output, layout)
     if kind == "auto":
         kind = "visit" if _has_visit_components(legacy) else "masked"
     if kind == "visit":
         obj = read_visit_image(legacy, visit=visit, instrument=instrument)
     else:
         obj = read_masked_image(legacy)
-    fits.write(obj, output, layout=layout)
+    write_container(obj, output, layout=layout)
     return obj
 
 
 def run(args: argparse.Namespace) -> int:
-    obj = convert(
-        args.legacy,
-        args.output,
-        kind=args.kind,
-        visit=args.visit,
-        instrument=args.instrument,
-        layout=args.layout,
-    )
-    print(f"wrote {type(obj).__name__} {obj.bbox} to {args.output}", file=sys.stderr)
+    """Convert one file, or several into the folder ``args.output`` (with a progress bar)."""
+    import os
+
+    from ._errors import UsageError
+    from ._progress import progress
+
+    several = len(args.legacy) > 1
+    if several and os.path.exists(args.output) and not os.path.isdir(args.output):
+        raise UsageError(f"with several inputs the output must be a folder; {args.output} is a file")
+    if several:
+        os.makedirs(args.output, exist_ok=True)
+    for legacy in progress(args.legacy, desc="converting", quiet=args.quiet or not several):
+        name = os.path.splitext(os.path.basename(legacy))[0] + ".fits"
+        output = os.path.join(args.output, name) if several else args.output
+        obj = convert(
+            legacy,
+            output,
+            kind=args.kind,
+            visit=args.visit,
+            instrument=args.instrument,
+            layout=args.layout,
+        )
+        print(f"wrote {type(obj).__name__} {obj.bbox} to {output}", file=sys.stderr)
     return 0

@@ -14,5 +14,6 @@ calling its functions does (with an error naming the extra if it is missing).
 from ._arrays import from_fits, stack
 from ._files import clear_cache
 from ._plane import FitsPlane
+from ._stack import FitsStack
 
-__all__ = ("FitsPlane", "clear_cache", "from_fits", "stack")
+__all__ = ("FitsPlane", "FitsStack", "clear_cache", "from_fits", "stack")

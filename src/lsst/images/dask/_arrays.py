@@ -12,6 +12,7 @@ import numpy as np
 
 from .._geom import Box
 from ._plane import FitsPlane, default_chunks, open_plane
+from ._stack import FitsStack, default_stack_chunks
 
 if TYPE_CHECKING:
     import dask.array
@@ -32,27 +33,30 @@ def _dask_array() -> Any:
     return dask.array
 
 
-def _as_dask(plane: FitsPlane, chunks: Any) -> dask.array.Array:
-    """Wrap ``plane`` in a dask array whose chunk tasks read their boxes from the file."""
+def _as_dask(source: FitsPlane | FitsStack, chunks: Any, tile: tuple[int, ...]) -> dask.array.Array:
+    """Wrap ``source`` in a dask array whose chunk tasks read their boxes from the file(s).
+
+    Explicit ``chunks`` (``"auto"`` included) keep to multiples of ``tile`` (the
+    compression tile, per axis) where they can.  Slicing the dask array is fused into
+    these reads, so a cut-out decodes only its own tiles.
+    """
     da = _dask_array()
     from dask.base import tokenize
 
-    if chunks is None:
-        chunks = default_chunks(plane)
-    else:
-        # User chunks ("auto" included) keep to multiples of the tiles where they can.
-        previous = plane.tile_shape + ((plane.mask_size,) if plane.mask_size is not None else ())
-        chunks = da.core.normalize_chunks(chunks, plane.shape, dtype=plane.dtype, previous_chunks=previous)
-    name = "from-fits-" + tokenize(plane, chunks)
+    chunks = da.core.normalize_chunks(chunks, source.shape, dtype=source.dtype, previous_chunks=tile)
     return da.from_array(
-        plane,
+        source,
         chunks=chunks,
-        name=name,
+        name="from-fits-" + tokenize(source, chunks),
         lock=False,
         asarray=False,
-        fancy=False,
-        meta=np.empty((0,) * plane.ndim, dtype=plane.dtype),
+        meta=np.empty((0,) * source.ndim, dtype=source.dtype),
     )
+
+
+def _tile(plane: FitsPlane) -> tuple[int, ...]:
+    """The compression tile of a plane as dask chunk sizes (whole last axis of a packed mask)."""
+    return plane.tile_shape + ((plane.mask_size,) if plane.mask_size is not None else ())
 
 
 def from_fits(
@@ -65,7 +69,8 @@ def from_fits(
     same code as ``read_fits(bbox=...)``, so every slice equals the corresponding
     cut-out) and closes it again.  The graph holds no open files or arrays, so it runs
     on ``dask.distributed`` worker processes; each process keeps a small cache of parsed
-    file indexes.
+    file indexes.  Chunks are checked as cut-outs are: header checksums and each gzip
+    tile's CRC-32 (a chunk does not read a whole data part to check its ``DATASUM``).
 
     Parameters
     ----------
@@ -81,7 +86,7 @@ def from_fits(
         Absolute box to cover (default: the whole plane); index ``[0, 0]`` of the array
         is its start.
     chunks
-        Dask chunks; by default bands of whole compression tiles of about 4 MiB, so
+        Dask chunks; by default bands of whole compression tiles of about 16 MiB, so
         that no tile is decoded by two chunks.  Anything ``dask.array`` accepts
         (``"auto"``, a tuple, ...) may be given instead.
 
@@ -100,7 +105,8 @@ def from_fits(
         If the file is not a readable lsst.images FITS file.
     """
     _dask_array()
-    return _as_dask(open_plane(path_or_url, plane, bbox), chunks)
+    source = open_plane(path_or_url, plane, bbox)
+    return _as_dask(source, default_chunks(source) if chunks is None else chunks, _tile(source))
 
 
 def stack(
@@ -108,9 +114,10 @@ def stack(
 ) -> dask.array.Array:
     """Stack one plane of several files into a lazy ``(N, ny, nx)`` dask array.
 
-    Step ``i`` along axis 0 is file ``i``; each is read lazily as by `from_fits`, with
-    the same chunks for every file, so reductions along the stack (``median(axis=0)``)
-    combine matching bands of all files.
+    Step ``i`` along axis 0 is file ``i``; each is read lazily as by `from_fits`.  By
+    default a chunk is a band of rows (whole compression tiles) of every file, so that
+    reductions along the stack, ``dask.array.median(stack, axis=0)`` included, run band
+    by band in parallel with no rechunking.
 
     Parameters
     ----------
@@ -122,8 +129,8 @@ def stack(
         Absolute box to take from every file; without it all files must have the
         same bbox.
     chunks
-        Chunks of each file's plane, as for `from_fits` (default: those of the first
-        file's tiles).
+        Chunks of the ``(N, ...)`` array, or of one file's plane (then every chunk
+        spans all files), in any form ``dask.array`` accepts.
 
     Raises
     ------
@@ -132,7 +139,7 @@ def stack(
         not contain ``bbox``), or its plane has a different shape or dtype; the message
         names that file.
     """
-    da = _dask_array()
+    _dask_array()
     paths = list(paths_or_urls)
     if not paths:
         raise ValueError("stack needs at least one file")
@@ -154,5 +161,7 @@ def stack(
                 f"first file's ({first.location}) is {first.dtype} of shape {first.shape}"
             )
     if chunks is None:
-        chunks = default_chunks(first)
-    return da.stack([_as_dask(p, chunks) for p in planes])
+        chunks = default_stack_chunks(first, len(planes))
+    elif isinstance(chunks, tuple) and len(chunks) == first.ndim:
+        chunks = (-1, *chunks)
+    return _as_dask(FitsStack(planes), chunks, (1, *_tile(first)))

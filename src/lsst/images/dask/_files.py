@@ -9,7 +9,9 @@ file's location and `FileSignature`; a task takes the cached parse and reads its
 through a fresh reader (`FitsInputArchive.with_reader`).
 
 The signature recorded when the dask array was built is checked by every task, so a
-file rewritten in between is reported instead of being read half old, half new.
+file rewritten in between is reported instead of being read half old, half new.  Tasks
+read as cut-outs do and do not complete data checksums of small HDUs (which would
+fetch the whole HDU in every task).
 """
 
 from __future__ import annotations
@@ -172,4 +174,6 @@ def task_archive(location: str, signature: FileSignature) -> Iterator[tuple[Pars
                 f"{signature.mtime_ns} -> {found.mtime_ns}); build the array again"
             )
         parsed = _parsed(location, signature, reader)
-        yield parsed, parsed.archive.with_reader(reader)
+        # A chunk is a cut-out: summing a whole (small) data part in every task would
+        # fetch it again and again.
+        yield parsed, parsed.archive.with_reader(reader, cutout_sums=False)

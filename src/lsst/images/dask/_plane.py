@@ -12,10 +12,9 @@ that box.
 
 from __future__ import annotations
 
-__all__ = ("PLANE_KINDS", "FitsPlane", "default_chunks", "open_plane", "parse_plane")
+__all__ = ("PLANE_KINDS", "FitsPlane", "cut_sizes", "default_chunks", "open_plane", "parse_plane")
 
 import math
-import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,14 +27,17 @@ from ..fits._input import FitsInputArchive
 from ..fits._opaque import ExtensionKey
 from ..serialization import ArrayReferenceModel
 from ._files import FileSignature, ParsedFile, open_file, task_archive
+from ._indexing import axis_part, expand_index, result_shape
 
 #: The planes a file can be read as (``"mask:NAME"`` selects one mask plane).
 PLANE_KINDS = ("image", "variance", "mask")
 
-#: Bytes (in memory) aimed at for one default chunk: big enough that per-task overhead
-#: is small next to decoding, small enough that a stack of a few dozen files still
-#: splits into many tasks (a median along the stack holds one band of every file).
-CHUNK_BYTES = 4 << 20
+#: Bytes (in memory) aimed at for one default chunk of one plane: large enough that the
+#: fixed cost of a task (a few ms of dask scheduling, opening the file, reading the tile
+#: table) is small next to decoding and that a cut-out rarely straddles two chunks (each
+#: costs a read), small enough for a 4k x 4k plane to split into a few parallel tasks.
+#: (The tile engine already decodes one chunk with several threads.)
+CHUNK_BYTES = 16 << 20
 
 
 def parse_plane(plane: str) -> tuple[str, str | None]:
@@ -184,56 +186,21 @@ class FitsPlane:
         return result.array
 
     def __getitem__(self, index: Any) -> np.ndarray:
-        """``numpy``-style basic indexing (integers, slices, ``...``) that reads only what it covers."""
-        index = _expand(index, self.ndim)
-        ranges: list[tuple[int, int]] = []
-        post: list[Any] = []
-        for item, n in zip(index[:2], self.shape[:2], strict=True):
-            if isinstance(item, slice):
-                r = range(*item.indices(n))
-                if len(r) == 0:
-                    return np.empty(_result_shape(self.shape, index), self.dtype)
-                lo = min(r[0], r[-1])
-                ranges.append((lo, max(r[0], r[-1]) + 1))
-                post.append(slice(None) if r.step == 1 else slice(r[0] - lo, None, r.step))
-            else:
-                i = operator.index(item)
-                i = i + n if i < 0 else i
-                if not 0 <= i < n:
-                    raise IndexError(f"index {item} is out of bounds for an axis of size {n}")
-                ranges.append((i, i + 1))
-                post.append(0)
-        (y0, y1), (x0, x1) = ranges
+        """numpy indexing that reads only the box the index covers (see `._indexing`)."""
+        index = expand_index(index, self.ndim)
+        parts = [axis_part(item, n) for item, n in zip(index[:2], self.shape[:2], strict=True)]
+        if parts[0] is None or parts[1] is None:
+            return np.empty(result_shape(self.shape, index), self.dtype)
+        (y0, y1, py), (x0, x1, px) = parts
         start = self.bbox.start
-        box = Box.factory[start.y + y0 : start.y + y1, start.x + x0 : start.x + x1]
-        array = self.read(box)
-        rest = tuple(post) + index[2:]
-        return array if all(p == slice(None) for p in rest) else array[rest]
+        array = self.read(Box.factory[start.y + y0 : start.y + y1, start.x + x0 : start.x + x1])
+        rest = (py, px) + index[2:]
+        if all(isinstance(item, slice) and item == slice(None) for item in rest):
+            return array
+        return array[rest]
 
 
-def _expand(index: Any, ndim: int) -> tuple[Any, ...]:
-    """``index`` as a tuple of one integer or slice per axis (``...`` and omitted axes expanded)."""
-    items = index if isinstance(index, tuple) else (index,)
-    for item in items:
-        if not (item is Ellipsis or isinstance(item, (slice, int, np.integer))) or isinstance(item, bool):
-            raise TypeError(f"only integers, slices and '...' index a FITS plane, not {item!r}")
-    if sum(item is Ellipsis for item in items) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
-        fill = ndim - (len(items) - 1)
-        items = items[:at] + (slice(None),) * fill + items[at + 1 :]
-    if len(items) > ndim:
-        raise IndexError(f"too many indices: the plane has {ndim} dimensions, {len(items)} were given")
-    return tuple(items) + (slice(None),) * (ndim - len(items))
-
-
-def _result_shape(shape: tuple[int, ...], index: tuple[Any, ...]) -> tuple[int, ...]:
-    """The shape numpy gives ``array[index]`` for an array of ``shape`` (no memory used)."""
-    return np.broadcast_to(np.empty((), np.uint8), shape)[index].shape
-
-
-def open_plane(path_or_url: Any, plane: str, bbox: Box | None = None) -> FitsPlane:
+def open_plane(path_or_url: Any, plane: str = "image", bbox: Box | None = None) -> FitsPlane:
     """Open a file's plane (reading headers and the index, no pixels) for lazy reads.
 
     Raises
@@ -269,7 +236,7 @@ def open_plane(path_or_url: Any, plane: str, bbox: Box | None = None) -> FitsPla
     return FitsPlane(location, signature, plane, bbox, dtype, mask_size, tile, stored)
 
 
-def _cuts(start: int, stop: int, step: int) -> tuple[int, ...]:
+def cut_sizes(start: int, stop: int, step: int) -> tuple[int, ...]:
     """Sizes of the pieces of ``[start, stop)`` cut at the multiples of ``step``."""
     edges = [start, *range((start // step + 1) * step, stop, step), stop]
     return tuple(b - a for a, b in zip(edges[:-1], edges[1:], strict=True))
@@ -295,8 +262,8 @@ def default_chunks(plane: FitsPlane, target: int | None = None) -> tuple[tuple[i
         side = math.isqrt(max(1, target // pixel))
         width = min(nx, max(tw, side // tw * tw))
     height = max(th, target // (width * pixel) // th * th)
-    xs = (nx,) if width >= nx else _cuts(x0, x0 + nx, width)
-    chunks: Sequence[tuple[int, ...]] = (_cuts(y0, y0 + ny, height), xs)
+    xs = (nx,) if width >= nx else cut_sizes(x0, x0 + nx, width)
+    chunks: Sequence[tuple[int, ...]] = (cut_sizes(y0, y0 + ny, height), xs)
     if plane.mask_size is not None:
         chunks = (*chunks, (plane.mask_size,))
     return tuple(chunks)

@@ -156,7 +156,7 @@ def add_colorbar(ax: Any, image: Any, label: str, bbox: Any) -> Any:
     from matplotlib.ticker import MaxNLocator
 
     ratio = min(max(bbox.y.size / bbox.x.size, 0.2), 5.0)
-    pad = 0.12 if has_sky_axes(ax) else 0.04
+    pad = 0.16 if has_sky_axes(ax) else 0.04
     bar = ax.figure.colorbar(image, ax=ax, pad=pad, fraction=0.046 * ratio)
     vmin, vmax = image.norm.vmin, image.norm.vmax
     bar.set_ticks([v for v in MaxNLocator(nbins=7).tick_values(vmin, vmax) if vmin <= v <= vmax])

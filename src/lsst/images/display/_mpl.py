@@ -18,7 +18,10 @@ PLOT_EXTRA_HINT = "install the 'plot' extra: pip install 'lsst-images-py[plot]'"
 
 def matplotlib_available() -> bool:
     """Whether matplotlib can be imported (checked without importing it)."""
-    return importlib.util.find_spec("matplotlib") is not None
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except ValueError:  # ``sys.modules["matplotlib"] = None``: deliberately unavailable
+        return False
 
 
 def require_matplotlib(what: str = "plotting") -> ModuleType:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ("kernel_fwhm", "show_field", "show_psf")
+__all__ = ("field_grid", "kernel_fwhm", "pixel_scale_arcsec", "show_field", "show_psf")
 
 import math
 from typing import Any
@@ -38,7 +38,7 @@ def kernel_fwhm(kernel: Any) -> float:
     return _FWHM_PER_SIGMA * math.sqrt(max((ixx + iyy) / 2.0, 0.0))
 
 
-def _pixel_scale_arcsec(projection: Any, x: float, y: float) -> float:
+def pixel_scale_arcsec(projection: Any, x: float, y: float) -> float:
     """Local pixel scale (arcsec per pixel, square root of the pixel area) at a point."""
     sky = projection.pixel_to_sky(x=np.array([x, x + 1.0, x]), y=np.array([y, y, y + 1.0]))
     dx = sky[0].spherical_offsets_to(sky[1])
@@ -88,7 +88,7 @@ def show_psf(
     title = f"PSF at (x={x:g}, y={y:g}): FWHM {fwhm:.3g} px"
     projection = getattr(visit, "projection", None)
     if projection is not None:
-        title += f" = {fwhm * _pixel_scale_arcsec(projection, x, y):.3g} arcsec"
+        title += f" = {fwhm * pixel_scale_arcsec(projection, x, y):.3g} arcsec"
     if ax is None:
         ax = make_axes(None)
     image = _draw_values(ax, kernel.array, kernel.bbox, stretch_obj, interval_obj, cmap="viridis")
@@ -143,7 +143,7 @@ def show_field(
     if bbox is None:
         bbox = field.bounds.bbox
     stretch_obj, interval_obj = parse_stretch(stretch), parse_interval(interval)
-    values = _field_grid(field, bbox)
+    values = field_grid(field, bbox)
     if ax is None:
         ax = make_axes(None)
     image = _draw_values(ax, values, bbox, stretch_obj, interval_obj, cmap="magma")
@@ -158,9 +158,9 @@ def show_field(
     return ax
 
 
-def _field_grid(field: Any, bbox: Any) -> np.ndarray:
-    """Evaluate a field at the centres of an (at most `FIELD_GRID` square) grid of cells over ``bbox``."""
-    ny, nx = min(bbox.y.size, FIELD_GRID), min(bbox.x.size, FIELD_GRID)
+def field_grid(field: Any, bbox: Any, size: int = FIELD_GRID) -> np.ndarray:
+    """Evaluate a field at the centres of a grid of at most ``size`` x ``size`` cells covering ``bbox``."""
+    ny, nx = min(bbox.y.size, size), min(bbox.x.size, size)
     left, right, bottom, top = extent(bbox)
     xs = left + (np.arange(nx) + 0.5) * (right - left) / nx
     ys = bottom + (np.arange(ny) + 0.5) * (top - bottom) / ny

@@ -8,9 +8,10 @@ notebook thumbnails.
 
 from __future__ import annotations
 
-__all__ = ("Picture", "picture_of", "requested_planes", "show")
+__all__ = ("MAX_OVERLAY", "Picture", "picture_of", "plane_layer", "requested_planes", "show")
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,9 @@ from ._axes import add_colorbar, extent, has_sky_axes, make_axes, set_pixel_limi
 from ._colors import plane_color
 from ._mpl import require_matplotlib
 from ._scaling import display_limits, parse_interval, parse_stretch, scaled
+
+#: Largest mask overlay drawn pixel for pixel, per side; larger planes are drawn in blocks.
+MAX_OVERLAY = 1024
 
 
 @dataclasses.dataclass
@@ -151,7 +155,9 @@ def show(
     mask
         Mask planes to overlay: ``"all"``, a plane name or a list of names.
         Each plane is drawn in its own stable colour where it is set, and the
-        legend names every requested plane.  A bare `Mask` shows all planes
+        legend names every requested plane.  Objects larger than `MAX_OVERLAY`
+        pixels on a side get overlays in small blocks, each coloured when any
+        of its pixels is set.  A bare `Mask` shows all planes
         when this is `None`.
     mask_alpha
         Opacity of the mask overlays.
@@ -211,21 +217,39 @@ def _draw_pixels(ax: Any, picture: Picture, stretch: Any, interval: Any) -> Any:
     )
 
 
+def plane_layer(bits: np.ndarray) -> tuple[np.ndarray, int]:
+    """Reduce a plane to at most `MAX_OVERLAY` cells per side; return it and the block size.
+
+    A cell is set when any pixel of its block is set, so no flagged pixel
+    disappears from the picture; images up to `MAX_OVERLAY` pixels on a side
+    are overlaid pixel for pixel.  Drawing cost grows with the overlay size, so
+    this keeps a picture of a full 4k x 4k detector with every plane quick.
+    """
+    height, width = bits.shape
+    block = math.ceil(max(height, width) / MAX_OVERLAY)
+    if block == 1:
+        return bits, 1
+    ny, nx = math.ceil(height / block), math.ceil(width / block)
+    padded = np.zeros((ny * block, nx * block), dtype=bool)
+    padded[:height, :width] = bits
+    return padded.reshape(ny, block, nx, block).any(axis=(1, 3)), block
+
+
 def _draw_planes(ax: Any, picture: Picture, planes: list[str], alpha: float) -> None:
     """Overlay each plane as one translucent colour where it is set, with a legend entry."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
-    box = extent(picture.bbox)
+    left, _, bottom, _ = extent(picture.bbox)
     handles = []
     for name in planes:
         color = plane_color(name)
-        bits = picture.mask.get(name)
+        bits, block = plane_layer(picture.mask.get(name))
         layer = np.ma.masked_array(np.ones(bits.shape, dtype=np.uint8), mask=~bits)
         ax.imshow(
             layer,
             origin="lower",
-            extent=box,
+            extent=(left, left + bits.shape[1] * block, bottom, bottom + bits.shape[0] * block),
             cmap=ListedColormap([color]),
             vmin=0,
             vmax=1,
@@ -238,7 +262,7 @@ def _draw_planes(ax: Any, picture: Picture, planes: list[str], alpha: float) -> 
         handles=handles,
         title="mask planes",
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.15 if has_sky_axes(ax) else -0.1),
+        bbox_to_anchor=(0.5, -0.18 if has_sky_axes(ax) else -0.1),
         ncol=min(4, len(handles)),
         fontsize="small",
         frameon=False,

@@ -81,6 +81,12 @@ class BaseField(ABC):
     outside (e.g. on a padded stamp) is legitimate and cheap to allow.
     """
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from ..display._html import repr_html
+
+        return repr_html(self)
+
     @property
     @abstractmethod
     def bounds(self) -> Bounds:

@@ -71,21 +71,35 @@ class ChebyshevField(BaseField):
         [-1, 1] in both directions.
     coefficients
         2-d array: ``coefficients[p, q]`` multiplies ``T_p(y') T_q(x')``
-        (rows are the y order, columns the x order).
+        (rows are the y order, columns the x order).  A 1-d array of length
+        ``n`` is one row, ``T_0(y') T_q(x')`` for ``q < n`` (so shape ``(1,)``
+        is a constant); it keeps its shape, also through serialization.  The
+        array is stored read-only, without a copy when it is already float64.
     unit
         Unit of the values, or `None`.
+
+    Notes
+    -----
+    Rubin's implementation accepts 1-d coefficients too (its tests build
+    constant aperture corrections as ``ChebyshevField(bbox, np.array([0.75]))``)
+    but evaluates them as if they were 2-d, which gives values that depend on
+    the number of points; here they are the single row described above.
     """
 
     def __init__(
         self, bounds: Bounds, coefficients: np.ndarray, *, unit: astropy.units.UnitBase | None = None
     ):
-        coefficients = np.asarray(coefficients, dtype=np.float64)
-        if coefficients.ndim != 2 or 0 in coefficients.shape:
+        coefficients = np.asarray(coefficients, dtype=np.float64).view()
+        if coefficients.ndim not in (1, 2) or coefficients.size == 0:
             raise ValueError(
-                f"Chebyshev coefficients must be a non-empty 2-d array; got shape {coefficients.shape}."
+                "Chebyshev coefficients must be a non-empty 1-d or 2-d array; "
+                f"got shape {coefficients.shape}."
             )
+        coefficients.flags.writeable = False
         self._bounds = bounds
         self._coefficients = coefficients
+        # The 2-d matrix every evaluation uses (a view: a 1-d array is its single row).
+        self._matrix = coefficients.reshape(1, -1) if coefficients.ndim == 1 else coefficients
         self._unit = unit
 
     @property
@@ -98,18 +112,18 @@ class ChebyshevField(BaseField):
 
     @property
     def coefficients(self) -> np.ndarray:
-        """2-d coefficient matrix (rows = y order, columns = x order)."""
+        """Read-only coefficients as given: 2-d (rows = y order, columns = x order) or one 1-d row."""
         return self._coefficients
 
     @property
     def x_order(self) -> int:
         """Highest polynomial order in x (number of columns - 1)."""
-        return self._coefficients.shape[1] - 1
+        return self._matrix.shape[1] - 1
 
     @property
     def y_order(self) -> int:
-        """Highest polynomial order in y (number of rows - 1)."""
-        return self._coefficients.shape[0] - 1
+        """Highest polynomial order in y (number of rows - 1; 0 for 1-d coefficients)."""
+        return self._matrix.shape[0] - 1
 
     @property
     def order(self) -> int:
@@ -128,13 +142,13 @@ class ChebyshevField(BaseField):
         self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
     ) -> np.ndarray | astropy.units.Quantity:
         xa, ya = as_coordinate_arrays(x, y)
-        values = chebyshev.chebval2d(self._map_y(ya), self._map_x(xa), self._coefficients)
+        values = chebyshev.chebval2d(self._map_y(ya), self._map_x(xa), self._matrix)
         return self._finish(values, quantity)
 
     def _render_array(self, bbox: Box) -> np.ndarray:
         v = self._map_y(np.arange(bbox.y.start, bbox.y.stop, dtype=np.float64))
         u = self._map_x(np.arange(bbox.x.start, bbox.x.stop, dtype=np.float64))
-        return _clenshaw_rows_then_columns(self._coefficients, v, u)
+        return _clenshaw_rows_then_columns(self._matrix, v, u)
 
     def multiply_constant(self, factor: Factor) -> ChebyshevField:
         scale, unit = split_factor(factor)
@@ -227,6 +241,13 @@ class ChebyshevField(BaseField):
         coefficients = np.zeros((y_order + 1, x_order + 1), dtype=np.float64)
         coefficients[ps, qs] = solution
         return ChebyshevField(bounds, coefficients, unit=unit)
+
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[ChebyshevFieldSerializationModel]:
+        """Return the model to parse for a Chebyshev field stored on its own (any pointer type)."""
+        from ._models import ChebyshevFieldSerializationModel
+
+        return ChebyshevFieldSerializationModel
 
     def serialize(self, archive: OutputArchive[Any]) -> ChebyshevFieldSerializationModel:
         """Return the pydantic model describing this field (coefficients are stored inline)."""

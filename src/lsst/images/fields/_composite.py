@@ -72,8 +72,9 @@ class CompositeField(BaseField):
         """Combine the operands' float64 values (one array per operand, in order) into a new array."""
         raise NotImplementedError()
 
+    @staticmethod
     @abstractmethod
-    def _model_type(self) -> type[ArchiveTree]:
+    def _model_type() -> type[ArchiveTree]:
         """Serialization model of this composite (it has a single ``operands`` field)."""
         raise NotImplementedError()
 
@@ -87,6 +88,11 @@ class CompositeField(BaseField):
     def _render_array(self, bbox: Box) -> np.ndarray:
         values = (operand._render_array(bbox) for operand in self._operands)
         return self._combine(values, tuple(bbox.shape))
+
+    @classmethod
+    def _get_archive_tree_type(cls, pointer_type: type[Any]) -> type[ArchiveTree]:
+        """Return the model to parse for this field stored on its own (any pointer type)."""
+        return cls._model_type()
 
     def serialize(self, archive: OutputArchive[Any]) -> Any:
         """Serialize every operand into the same archive and return the model.

@@ -67,7 +67,8 @@ def chebyshev_from_legacy(
 def chebyshev_to_legacy(field: ChebyshevField) -> Any:
     """Convert a `ChebyshevField` to an afw ``ChebyshevBoundedField``."""
     afw_math = _require_afw("ChebyshevField.to_legacy")
-    return afw_math.ChebyshevBoundedField(field.bounds.bbox.to_legacy(), field.coefficients)
+    # afw wants a 2-d matrix; a 1-d coefficient array is its single (y order 0) row.
+    return afw_math.ChebyshevBoundedField(field.bounds.bbox.to_legacy(), np.atleast_2d(field.coefficients))
 
 
 def product_from_legacy(

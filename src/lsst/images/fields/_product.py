@@ -46,7 +46,8 @@ class ProductField(CompositeField):
             result *= value
         return result
 
-    def _model_type(self) -> type[ProductFieldSerializationModel]:
+    @staticmethod
+    def _model_type() -> type[ProductFieldSerializationModel]:
         from ._models import ProductFieldSerializationModel
 
         return ProductFieldSerializationModel

@@ -229,6 +229,13 @@ class SplineField(BaseField):
             self._bounds, self._data * scale, y=self._y, x=self._x, unit=multiply_units(self._unit, unit)
         )
 
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[SplineFieldSerializationModel]:
+        """Return the model to parse for a spline field stored on its own (any pointer type)."""
+        from ._models import SplineFieldSerializationModel
+
+        return SplineFieldSerializationModel
+
     def serialize(self, archive: OutputArchive[Any]) -> SplineFieldSerializationModel:
         """Store the grid values as an archive array named ``data`` and return the model."""
         from ._models import SplineFieldSerializationModel

@@ -57,7 +57,8 @@ class SumField(CompositeField):
             total += value if scale == 1.0 else value * scale
         return total
 
-    def _model_type(self) -> type[SumFieldSerializationModel]:
+    @staticmethod
+    def _model_type() -> type[SumFieldSerializationModel]:
         from ._models import SumFieldSerializationModel
 
         return SumFieldSerializationModel

@@ -17,6 +17,7 @@ import concurrent.futures
 import contextlib
 import copy
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -33,6 +34,8 @@ from ..serialization import (
     no_header_updates,
 )
 from ..serialization._archive import ArrayRequest
+from ..serialization._guard import content_errors, mark_caller_error
+from ..serialization._pointers import pointer_context
 from ._checksum import HduVerifier
 from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
 from ._headers import (
@@ -45,6 +48,7 @@ from ._headers import (
     remove_cards,
     strip_layout_cards,
 )
+from ._limits import check_image_hdu, check_json_depth
 from ._opaque import ExtensionKey, FitsOpaqueMetadata, HeaderMap
 
 if TYPE_CHECKING:
@@ -56,6 +60,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 U = TypeVar("U")
 V = TypeVar("V")
+
+
+#: Longest primary header searched for its END card (afw headers reach a few dozen blocks).
+_MAX_HEADER = 400 * BLOCK
+
+#: Bytes a FITS header may not contain (FITS 4.0 §4.1.1: printable ASCII only).
+_NOT_PRINTABLE = re.compile(rb"[^\x20-\x7e]")
 
 
 class _HduEntry:
@@ -112,7 +123,8 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._frame_sets: dict[int, Any] = {}
         self._json_rows: list[bytes] = []
         self._entries: dict[ExtensionKey, _HduEntry] = {}
-        self._load_directory()
+        with content_errors(self._name, InvalidFitsArchiveError):
+            self._load_directory()
 
     # ------------------------------------------------------------------ opening
 
@@ -188,13 +200,16 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """The range reader (exposes ``bytes_read`` and ``request_count``)."""
         return self._reader
 
-    def with_reader(self, reader: Any) -> FitsInputArchive:
+    def with_reader(self, reader: Any, *, cutout_sums: bool = True) -> FitsInputArchive:
         """Return an archive over the same file that reads through another ``reader``.
 
         The parsed directory, JSON rows and header caches are shared (they never change
         once read), while per-read state (deserialized components, read-ahead) starts
         empty, so code that opens a file once per task (`lsst.images.dask`) parses its
-        headers and index only once per process.
+        headers and index only once per process.  ``cutout_sums=False`` stops cut-outs
+        of small data parts from reading all of it to verify its ``DATASUM`` (for
+        callers that read a plane as many cut-outs); headers, full reads and the tiles'
+        own CRCs are still verified.
         """
         if int(reader.size) != int(self._reader.size):
             raise self._error(
@@ -207,6 +222,9 @@ class FitsInputArchive(InputArchive[PointerModel]):
         clone._opaque = FitsOpaqueMetadata()
         clone._pointer_cache = {}
         clone._frame_sets = {}
+        if not cutout_sums:
+            clone._checks = copy.copy(self._checks)
+            clone._checks.small_data = 0
         return clone
 
     def _error(self, problem: str, cause: BaseException | None = None) -> InvalidFitsArchiveError:
@@ -233,13 +251,15 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if not head.startswith(b"SIMPLE  ="):
             raise self._error("not a FITS file (no SIMPLE card at the start)")
         end = find_header_end(head)
-        while end is None and len(head) < size:
+        while end is None and len(head) < min(size, _MAX_HEADER):
             # Long primary headers (legacy files) need more blocks; grow geometrically.
             more = self._read(len(head), min(size - len(head), 4 * len(head)))
             end = find_header_end(head + more, start=len(head) - len(head) % 80)
             head += more
         if end is None:
-            raise self._error("primary header has no END card (file truncated?)")
+            raise self._error("primary header has no END card (file truncated or damaged?)")
+        if _NOT_PRINTABLE.search(head, 0, end):
+            raise self._error("primary header holds bytes that are not printable ASCII (damaged header)")
         self._primary_bytes = head[:end]
         try:
             primary = header_values(self._primary_bytes)
@@ -399,6 +419,10 @@ class FitsInputArchive(InputArchive[PointerModel]):
             if not data.startswith(b"XTENSION="):
                 raise self._error(f"HDU {key.name!r} does not start with XTENSION at the INDEX offset")
             data = data[: find_header_end(data) or len(data)]
+            if _NOT_PRINTABLE.search(data):
+                raise self._error(
+                    f"header of HDU {_hdu_label(key)!r} holds bytes that are not printable ASCII"
+                )
             self._raw_headers[key] = data
         return data
 
@@ -474,6 +498,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """Return JSON row ``row`` parsed to plain Python (NaN/Infinity tokens accepted)."""
         if not 0 <= row < len(self._json_rows):
             raise self._error(f"JSON row {row} does not exist (the JSON HDU has {len(self._json_rows)} rows)")
+        check_json_depth(self._json_rows[row], f"{self._name}: JSON row {row}")
         try:
             value = json.loads(self._json_rows[row].decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as err:
@@ -492,7 +517,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if self._layout == "4300":
             tree = to_internal(tree)
         try:
-            return model_type.model_validate(tree)  # type: ignore[attr-defined]
+            return model_type.model_validate(tree, context=pointer_context(PointerModel))  # type: ignore[attr-defined]
         except pydantic.ValidationError as err:
             raise self._error(f"JSON tree does not match {model_type.__name__}: {err}") from err
 
@@ -612,6 +637,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         key = ExtensionKey.from_str(source)
         entry = self._entry(key)
         header = self._header_values(key)
+        check_image_hdu(header, entry.datsize, f"{self._name}: HDU {_hdu_label(key)!r}")
         shape = tuple(int(s) for s in model.shape)
         if len(shape) > 2:
             return self._decode_ndarray(key, header, entry.dataddr, shape, slices, model)
@@ -790,7 +816,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if self._layout == "4300":
             tree = to_internal(tree)
         try:
-            model = model_type.model_validate(tree)  # type: ignore[attr-defined]
+            model = model_type.model_validate(tree, context=pointer_context(PointerModel))  # type: ignore[attr-defined]
         except pydantic.ValidationError as err:
             raise self._error(f"JSON row {pointer.row} does not match {model_type.__name__}: {err}") from err
         result = deserializer(model, self)
@@ -936,9 +962,12 @@ def read(
         ``(deserialized, metadata, butler_info)``; the object also gets
         ``_opaque_metadata`` (a `FitsOpaqueMetadata`).
     """
-    with FitsInputArchive.open(
-        path, page_size=page_size, partial=bool(partial), threads=threads, verify=verify
-    ) as archive:
+    with (
+        FitsInputArchive.open(
+            path, page_size=page_size, partial=bool(partial), threads=threads, verify=verify
+        ) as archive,
+        content_errors(archive.name, InvalidFitsArchiveError),
+    ):
         tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
         tree = archive.get_tree(tree_type)
         obj = deserialize_tree(archive, tree, **kwargs)
@@ -953,11 +982,43 @@ def deserialize_tree(archive: FitsInputArchive, tree: Any, **kwargs: Any) -> Any
     """
     if archive._reads_ahead:
         archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
-    obj = tree.deserialize(archive, **kwargs)
+    try:
+        obj = tree.deserialize(archive, **kwargs)
+    except IndexError as err:
+        if _outside_stored_image(tree, kwargs.get("bbox"), archive):
+            mark_caller_error(err)  # the documented IndexError for a bbox outside the image
+        raise
     opaque = archive.get_opaque_metadata()
     with contextlib.suppress(AttributeError):
         obj._opaque_metadata = opaque
+    if getattr(tree, "butler_info", None) is not None and hasattr(obj, "_butler_info"):
+        obj._butler_info = tree.butler_info
     return obj
+
+
+def _outside_stored_image(tree: Any, bbox: Any, archive: FitsInputArchive) -> bool:
+    """Whether a requested ``bbox`` is not inside the image the file holds.
+
+    That is the caller's mistake only if the tree's bounding box agrees with the stored
+    pixels: a tree claiming another shape than its HDU is a damaged file.
+    """
+    if bbox is None:
+        return False
+    try:
+        model = tree.image if hasattr(tree, "image") else tree
+        stored = model.bbox
+        data = getattr(model.data, "value", model.data)  # (a quantity wraps the reference)
+        header = archive._header_values(ExtensionKey.from_str(data.source))
+        if _stored_shape(header) != tuple(int(n) for n in data.shape):
+            return False
+        return not (
+            stored.y.start <= bbox.y.start
+            and bbox.y.stop <= stored.y.stop
+            and stored.x.start <= bbox.x.start
+            and bbox.x.stop <= stored.x.stop
+        )
+    except Exception:
+        return False
 
 
 #: HDUs up to this size are loaded ahead whole: component data (fields, PSF stamps).

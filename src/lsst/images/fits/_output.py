@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from .._atomic import atomic_output
+from .._atomic import atomic_output, start_writeback
 from ..serialization import (
     ArchiveTree,
     ArrayReferenceModel,
@@ -566,6 +566,7 @@ def write_buffers(stream: IO[bytes], buffers: Sequence[Any]) -> None:
                 break
     # The buffered stream does not know the descriptor moved: tell it.
     stream.seek(position + total)
+    start_writeback(fd, position, total)
 
 
 def _file_descriptor(stream: IO[bytes]) -> int | None:

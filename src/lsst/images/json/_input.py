@@ -19,6 +19,7 @@ from ..serialization import (
     TableModel,
     no_header_updates,
 )
+from ..serialization._pointers import pointer_context
 
 if TYPE_CHECKING:
     import astropy.io.fits
@@ -69,9 +70,11 @@ class JsonInputArchive(InputArchive[JsonRef]):
         else:
             try:
                 if isinstance(model_type, type) and issubclass(model_type, pydantic.BaseModel):
-                    model = model_type.model_validate(entry)
+                    model = model_type.model_validate(entry, context=pointer_context(JsonRef))
                 else:  # e.g. a union of model types
-                    model = pydantic.TypeAdapter(model_type).validate_python(entry)
+                    model = pydantic.TypeAdapter(model_type).validate_python(
+                        entry, context=pointer_context(JsonRef)
+                    )
             except pydantic.ValidationError as err:
                 raise ArchiveReadError(f"Invalid JSON subtree at {pointer.ref!r}: {err}") from err
         result = deserializer(model, self)

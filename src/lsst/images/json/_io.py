@@ -17,6 +17,7 @@ from ..serialization import (
     ReadResult,
     dump_tree_json,
 )
+from ..serialization._pointers import pointer_context
 from ._input import JsonInputArchive
 from ._output import JsonOutputArchive
 
@@ -91,7 +92,7 @@ def read(cls: type[T], target: ResourcePathExpression | ArchiveTree, **kwargs: A
         if not data.strip():
             raise ArchiveReadError(f"JSON archive {name} is empty.")
         try:
-            tree = tree_type.model_validate_json(data)
+            tree = tree_type.model_validate_json(data, context=pointer_context(JsonRef))
         except pydantic.ValidationError as err:
             raise ArchiveReadError(
                 f"JSON archive {name} is not a valid {tree_type.__name__} tree: {err}"

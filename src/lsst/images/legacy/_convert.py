@@ -148,6 +148,32 @@ class _DetectorIds:
         self.name = legacy_detector.getName()
 
 
+def legacy_camera_systems(legacy_detector: Any) -> tuple[Any, Any, Any, Any]:
+    """Find a detector's camera systems in its afw ``TransformMap`` (duck-typed).
+
+    Returns
+    -------
+    tuple
+        ``(transform_map, pixels, focal_plane, field_angle)``: the map and its
+        ``CameraSys`` objects for the detector's ``ActualPixels`` (else
+        ``Pixels``) system, ``FocalPlane`` and ``FieldAngle`` (`None` when
+        absent).
+
+    Raises
+    ------
+    ValueError
+        If the map lacks the focal plane or the detector's pixel system.
+    """
+    name = legacy_detector.getName()
+    transform_map = legacy_detector.getTransformMap()
+    systems = {(s.getSysName(), s.getDetectorName()): s for s in transform_map}
+    focal_plane = systems.get(("FocalPlane", ""))
+    pixels = systems.get(("ActualPixels", name)) or systems.get(("Pixels", name))
+    if focal_plane is None or pixels is None:
+        raise ValueError(f"The TransformMap of detector {name!r} lacks FocalPlane or its Pixels system.")
+    return transform_map, pixels, focal_plane, systems.get(("FieldAngle", ""))
+
+
 class _FrameSource:
     """The parts of a decoded detector `camera_frame_set_ast` needs, taken from an afw Detector."""
 
@@ -159,16 +185,9 @@ class _FrameSource:
         self.id = legacy_detector.getId()
         bbox = legacy_detector.getBBox()
         self.bbox = (bbox.getMinX(), bbox.getMinY(), bbox.getMaxX(), bbox.getMaxY())
-        transform_map = legacy_detector.getTransformMap()
-        systems = {(s.getSysName(), s.getDetectorName()): s for s in transform_map}
-        focal_plane = systems.get(("FocalPlane", ""))
-        pixels = systems.get(("ActualPixels", self.name)) or systems.get(("Pixels", self.name))
-        if focal_plane is None or pixels is None:
-            raise ValueError(
-                f"The TransformMap of detector {self.name!r} lacks FocalPlane or its Pixels system."
-            )
+        transform_map, pixels, focal_plane, field_angle = legacy_camera_systems(legacy_detector)
         edges = {}
-        for target in (pixels, systems.get(("FieldAngle", ""))):
+        for target in (pixels, field_angle):
             if target is None:
                 continue
             mapping = transform_map.getTransform(focal_plane, target).getMapping()

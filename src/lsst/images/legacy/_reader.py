@@ -26,6 +26,7 @@ __all__ = ("read_image", "read_mask", "read_masked_image", "read_visit_image")
 
 import contextlib
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -84,16 +85,24 @@ def _open(uri: Any) -> Iterator[LegacyFitsFile]:
     Remote files are first fetched to a temporary local copy (afw files are
     read whole, so ranged reads would not help).
     """
-    text = uri.geturl() if hasattr(uri, "geturl") else os.fspath(uri) if not isinstance(uri, str) else uri
-    if "://" in text and not text.startswith("file://"):
-        from lsst.resources import ResourcePath
+    from ..serialization._guard import content_errors
 
-        with ResourcePath(text).as_local() as local, LegacyFitsFile(local.ospath) as lf:
-            lf.filename = text
+    text = uri.geturl() if hasattr(uri, "geturl") else os.fspath(uri) if not isinstance(uri, str) else uri
+    # Every problem with the file's content names the file (LegacyFormatError, which also
+    # keeps a documented original type such as ValueError as a base class).  astropy's
+    # per-card warnings are silenced: a damaged header makes thousands of them, which
+    # took astropy tens of seconds to emit, and the errors raised here say what is wrong.
+    with content_errors(text, LegacyFormatError), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"astropy\.io\.fits\.(card|header|verify)")
+        if "://" in text and not text.startswith("file://"):
+            from lsst.resources import ResourcePath
+
+            with ResourcePath(text).as_local() as local, LegacyFitsFile(local.ospath) as lf:
+                lf.filename = text
+                yield lf
+            return
+        with LegacyFitsFile(text[len("file://") :] if text.startswith("file://") else text) as lf:
             yield lf
-        return
-    with LegacyFitsFile(text[len("file://") :] if text.startswith("file://") else text) as lf:
-        yield lf
 
 
 # -- units and headers ------------------------------------------------------------------

@@ -53,10 +53,15 @@ except ImportError as err:
         "lsst.images.ndf needs the optional h5py package: pip install 'lsst-images-py[ndf]'."
     ) from err
 
-from ._common import *  # noqa: F403
-from ._input import *  # noqa: F403
-from ._io import *  # noqa: F403
-from ._output import *  # noqa: F403
+from ._common import (
+    HdsNameShrinker,
+    NdfPointerModel,
+    archive_path_to_hdf5_path,
+    archive_path_to_hdf5_path_components,
+)
+from ._input import InvalidNdfArchiveError, NdfInputArchive
+from ._io import read, write
+from ._output import NdfOutputArchive
 from ._starlink import read_starlink
 
 __all__ = (

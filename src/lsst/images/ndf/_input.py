@@ -6,6 +6,7 @@ __all__ = ("InvalidNdfArchiveError", "NdfInputArchive")
 
 import contextlib
 import io
+import os
 from collections.abc import Callable, Iterator
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -85,7 +86,7 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
             source, name = path, str(getattr(path, "name", "<stream>"))
         else:
             uri = ResourcePath(path, forceDirectory=False)
-            name = str(uri)
+            name = uri.ospath if uri.isLocal else str(uri)
             if uri.isLocal:
                 source = uri.ospath
             else:
@@ -96,8 +97,6 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
                 except OSError as err:
                     raise InvalidNdfArchiveError(f"{name}: cannot read the file: {err}") from err
         if isinstance(source, str):
-            import os
-
             if not os.path.exists(source):
                 raise FileNotFoundError(f"No such NDF file: {source!r}")
         try:
@@ -141,6 +140,20 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
                 "plain Starlink NDFs are read with lsst.images.ndf.read_starlink"
             )
         return self._json(self._tree_path)
+
+    def get_tree_dict(self, row: int = 0) -> dict[str, Any]:
+        """The main JSON tree as plain Python values (``row`` exists for FITS-archive parity; 0)."""
+        import json
+
+        if row != 0:
+            raise self._error(f"an NDF file has one main tree; there is no tree {row}")
+        try:
+            value = json.loads(self.get_tree_bytes())
+        except ValueError as err:
+            raise self._error(f"the JSON at {self._tree_path!r} is not valid JSON: {err}") from err
+        if not isinstance(value, dict):
+            raise self._error(f"the JSON at {self._tree_path!r} is not a JSON object")
+        return value
 
     def get_tree(self, model_type: type[T]) -> T:
         """Parse the main JSON tree into ``model_type``."""
@@ -210,7 +223,11 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
                 raise self._error(f"inline {model.datatype} array is malformed: {err}") from err
             return array if slices is ... else array[slices]
         dataset = self._dataset(model)
-        if slices is ... and len(model.shape) == dataset.ndim and sorted(model.shape) != sorted(dataset.shape):
+        if (
+            slices is ...
+            and len(model.shape) == dataset.ndim
+            and sorted(model.shape) != sorted(dataset.shape)
+        ):
             raise self._error(
                 f"{dataset.name} has shape {dataset.shape} but the tree says {tuple(model.shape)}"
             )
@@ -223,7 +240,9 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
             return array != 0
         if array.dtype != wanted:
             if not np.can_cast(array.dtype, wanted, "safe"):
-                raise self._error(f"{dataset.name} holds {array.dtype} values but the tree says {wanted}")
+                raise self._error(
+                    f"{dataset.name} holds {array.dtype} values but the tree says {np.dtype(wanted)}"
+                )
             array = array.astype(wanted)
         return array
 
@@ -256,11 +275,8 @@ class NdfInputArchive(InputArchive[NdfPointerModel]):
             return None
         from astropy.io import fits
 
-        try:
-            cards = read_chars(node)
-            return fits.Header.fromstring("".join(card.ljust(80)[:80] for card in cards))
-        except (ValueError, UnicodeError) as err:
-            raise self._error(f"the FITS cards at {node.name!r} cannot be parsed: {err}") from err
+        # (astropy parses card images lazily: a malformed card only fails when it is used.)
+        return fits.Header.fromstring("".join(card.ljust(80)[:80] for card in read_chars(node)))
 
     def get_opaque_metadata(self) -> FitsOpaqueMetadata | None:
         """The ``FITS`` extension's cards as primary-header opaque metadata (`None` without any)."""

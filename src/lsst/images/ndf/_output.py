@@ -6,7 +6,6 @@ __all__ = ("NdfOutputArchive",)
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,7 +54,9 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 #: h5py ``create_dataset`` keywords accepted as ``compression_options``.
-_DATASET_OPTIONS = frozenset({"compression", "compression_opts", "shuffle", "chunks", "fletcher32", "scaleoffset"})
+_DATASET_OPTIONS = frozenset(
+    {"compression", "compression_opts", "shuffle", "chunks", "fletcher32", "scaleoffset"}
+)
 
 
 class NdfOutputArchive(OutputArchive[NdfPointerModel]):
@@ -124,31 +125,22 @@ class NdfOutputArchive(OutputArchive[NdfPointerModel]):
     def open(cls, filename: str | os.PathLike[str] | None, **kwargs: Any) -> Iterator[Self]:
         """Yield an archive writing to ``filename``; the file appears only once the block succeeds.
 
-        The HDF5 file is built under a temporary name in the same folder and renamed
-        over ``filename`` at the end (an existing file is replaced); on any error it is
-        removed.  ``filename=None`` writes to memory only.  Keywords go to the constructor.
+        The HDF5 file is built in a temporary file of the target folder that replaces
+        ``filename`` (if it exists) at the end, durably (`lsst.images._atomic.atomic_output`,
+        the write path of every format); on any error ``filename`` is left as it was.
+        ``filename=None`` writes to memory only.  Keywords go to the constructor.
         """
         if filename is None:
             with h5py.File(f"in-memory-{id(kwargs)}.sdf", "w", driver="core", backing_store=False) as file:
                 yield cls(file, **kwargs)
             return
+        from .._atomic import atomic_output
+
         path = os.fspath(filename)
         if path.startswith("file://"):
             path = path[len("file://") :]
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".sdf.tmp", dir=folder)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as file:
-                yield cls(file, **kwargs)
-            from ..fits._output import _replace, _umask
-
-            os.chmod(tmp, 0o666 & ~_umask())
-            _replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        with atomic_output(path) as stream, h5py.File(stream, "w") as file:
+            yield cls(file, **kwargs)
 
     # ------------------------------------------------------------------ paths
 
@@ -221,7 +213,10 @@ class NdfOutputArchive(OutputArchive[NdfPointerModel]):
         else 1 wherever any mask bit is set.
         """
         path, direct = self._array_structure(name)
-        self._write_array_structure(path, np.moveaxis(array, -1, 0), logical_bad_pixel=True)
+        stored = np.empty((array.shape[2], array.shape[0], array.shape[1]), dtype=array.dtype)
+        for k in range(array.shape[2]):  # per element: far faster than one transposing copy
+            stored[k] = array[:, :, k]
+        self._write_array_structure(path, stored, logical_bad_pixel=True)
         if direct:
             self._direct_arrays.append((path, 3))
             self._mask_ndf = path.rsplit("/", 1)[0]

@@ -11,7 +11,7 @@ standard NDF components are interpreted directly:
 * ``UNITS``: the unit (e.g. ``count`` → ``ct``); an unparsable string is dropped.
 * ``WCS``: a `Projection` with a pixels ``GeneralFrame``, when it has a sky frame.
 * ``MORE.FITS``: FITS cards, kept as primary-header opaque metadata.
-* for a `MaskedImage`: ``VARIANCE`` (default: ones) and ``QUALITY`` (structure or bare
+* for a `MaskedImage`: ``VARIANCE`` (default: ones of the pixel type) and ``QUALITY`` (structure or bare
   array) as an 8-plane ``uint8`` mask ``MASK0``…``MASK7``; without QUALITY a
   zero mask with the single plane ``BAD``.
 
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from lsst.resources import ResourcePathExpression
 
     from .._geom import Box
-    from .._image import Image
     from .._mask import Mask
 
 T = TypeVar("T")
@@ -90,12 +89,13 @@ def from_starlink(cls_: type[T], archive: NdfInputArchive) -> T:
     image = Image(pixels, bbox=bbox, unit=_read_unit(archive), projection=_read_projection(archive, bbox))
     result: Any = image
     if cls_ is MaskedImage:
-        variance = None
         if "VARIANCE" in root:
             values, _ = _read_array(archive, root["VARIANCE"])
             if values.shape != shape:
                 raise archive._error(f"VARIANCE has shape {values.shape}, DATA_ARRAY {shape}")
-            variance = Image(values, bbox=bbox, unit=None if image.unit is None else image.unit**2)
+        else:
+            values = np.ones(shape, dtype=pixels.dtype)
+        variance = Image(values, bbox=bbox, unit=None if image.unit is None else image.unit**2)
         result = MaskedImage(image, mask=_read_quality(archive, bbox), variance=variance)
     opaque = archive.get_opaque_metadata()
     if opaque is not None:

@@ -21,6 +21,12 @@ class PointSpreadFunction(ABC):
     pixel grid.  Both are normalized to unit sum.
     """
 
+    def _repr_html_(self) -> str:
+        """Notebook display: a summary table (and a small thumbnail where there are pixels)."""
+        from ..display._html import repr_html
+
+        return repr_html(self)
+
     @property
     @abstractmethod
     def bounds(self) -> Bounds:

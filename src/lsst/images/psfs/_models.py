@@ -96,8 +96,8 @@ class PSFExSerializationModel(ArchiveTree):
 #: A scalar value in a Piff struct or table metadata.
 PiffScalar = TypeAliasType("PiffScalar", int | float | str | bool | None)
 
-#: A Piff struct value: a scalar or a (nested) list of them.
-PiffValue = TypeAliasType("PiffValue", "PiffScalar | list[PiffValue]")
+#: A Piff struct value: a scalar, or a (nested) list or dict of them.
+PiffValue = TypeAliasType("PiffValue", "PiffScalar | list[PiffValue] | dict[str, PiffValue]")
 
 #: A flat dictionary written by Piff (``write_struct`` or table metadata).
 PiffDict = TypeAliasType("PiffDict", dict[str, PiffValue])
@@ -130,6 +130,8 @@ class PiffObjectModel(pydantic.BaseModel):
     rebuilds its objects from them through its own reader interface, so no
     code is ever loaded from a file.
     """
+
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants")
 
     structs: dict[str, PiffDict] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)
     tables: dict[str, PiffTableModel] = pydantic.Field(default_factory=dict, exclude_if=_is_empty)

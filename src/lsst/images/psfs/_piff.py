@@ -13,7 +13,7 @@ __all__ = ("PiffWrapper", "read_piff_psf", "write_piff_psf")
 
 import contextlib
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,59 +44,103 @@ def _import_piff() -> tuple[Any, Any]:
     return piff, galsim
 
 
-def _plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays and tuples into plain JSON values."""
+def _normalise(value: Any) -> Any:
+    """Turn a value Piff writes into a plain JSON value.
+
+    Numpy scalars become the matching Python scalars (integer → `int`,
+    floating → `float`, ``bool_`` → `bool`, ``str_`` → `str`), arrays,
+    tuples and lists become lists (element by element, recursively, so
+    nested tuples become nested lists) and dicts are normalised value by
+    value.  Anything else (Python scalars, None, strings) is kept as it is.
+
+    Rubin's writer leaves nested dicts alone, so a numpy scalar inside one
+    makes its JSON dump fail; normalising them too is deliberate.
+    """
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
+        return [_normalise(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _normalise(v) for k, v in value.items()}
     return value
 
 
-class _PiffWriter:
-    """Piff writer interface recording everything into a `PiffObjectModel`."""
+class _ArchivePiffWriter:
+    """Piff's writer interface, recording what a Piff object writes until `serialize` stores it.
 
-    def __init__(self, archive: OutputArchive[Any], model: PiffObjectModel, prefix: str = ""):
-        self._archive = archive
-        self._model = model
-        self._prefix = prefix
+    Piff calls ``write_struct``, ``write_table``, ``write_wcs_map`` and
+    ``nested``; the values are normalised to plain JSON values as they
+    arrive, and nothing touches an archive until `serialize`, which needs
+    one only for tables and nested writers (so ``serialize(None)`` works for
+    a writer that holds neither).
+
+    Parameters
+    ----------
+    base_name
+        Name of this writer's object, ``"/"``-joined from the root (Piff
+        uses `get_full_name` in its messages).
+    """
+
+    def __init__(self, base_name: str = ""):
+        self._base_name = base_name
+        self.structs: dict[str, dict[str, Any]] = {}
+        self.tables: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        self.wcs_models: dict[str, Any] = {}
+        self.writers: dict[str, _ArchivePiffWriter] = {}
 
     def get_full_name(self, name: str) -> str:
-        return f"{self._prefix}/{name}" if self._prefix else name
+        return f"{self._base_name}/{name}"
 
-    def write_struct(self, name: str, struct: dict[str, Any]) -> None:
-        self._model.structs[name] = _plain(dict(struct))
+    def write_struct(self, name: str, struct: Mapping[str, Any]) -> None:
+        self.structs[name] = {key: _normalise(value) for key, value in struct.items()}
 
-    def write_table(self, name: str, array: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
-        from ._models import PiffTableModel
+    def write_table(self, name: str, array: np.ndarray, metadata: Mapping[str, Any] | None = None) -> None:
+        self.tables[name] = (array, {key: _normalise(value) for key, value in (metadata or {}).items()})
 
-        table = self._archive.add_structured_array(np.asarray(array), name=self.get_full_name(name))
-        self._model.tables[name] = PiffTableModel(metadata=_plain(dict(metadata or {})), table=table)
-
-    def write_wcs_map(self, name: str, wcs_map: dict[Any, Any], pointing: Any) -> None:
+    def write_wcs_map(self, name: str, wcs_map: Mapping[Any, Any], pointing: Any) -> None:
+        """Record a single-chip GalSim ``PixelScale`` WCS map (the only kind Rubin's PSFs use)."""
         from ._models import GalSimPixelScaleModel
 
         _, galsim = _import_piff()
-        if pointing is not None or len(wcs_map) != 1:
-            raise NotImplementedError("Only single-chip Piff WCS maps without a pointing can be serialized.")
-        (wcs,) = wcs_map.values()
-        if not isinstance(wcs, galsim.PixelScale):
-            raise NotImplementedError(f"Cannot serialize a Piff WCS of type {type(wcs).__name__}.")
-        self._model.wcs[name] = GalSimPixelScaleModel(scale=wcs.scale)
+        if pointing is not None or list(wcs_map) != [0] or not isinstance(wcs_map[0], galsim.PixelScale):
+            raise NotImplementedError(
+                "Only a {0: galsim.PixelScale} Piff WCS map without a pointing can be serialized; "
+                f"got keys {list(wcs_map)} and pointing {pointing!r}."
+            )
+        self.wcs_models[name] = GalSimPixelScaleModel(scale=wcs_map[0].scale)
 
     def write_bandpass(self, name: str, bandpass: Any) -> None:
         raise NotImplementedError("Chromatic Piff PSFs (bandpasses) are not supported.")
 
     @contextlib.contextmanager
-    def nested(self, name: str) -> Iterator[_PiffWriter]:
-        from ._models import PiffObjectModel
+    def nested(self, name: str) -> Iterator[_ArchivePiffWriter]:
+        child = _ArchivePiffWriter(f"{self._base_name}/{name}")
+        yield child
+        self.writers[name] = child
 
-        child = self._model.objects.setdefault(name, PiffObjectModel())
-        yield _PiffWriter(self._archive, child, self.get_full_name(name))
+    def serialize(self, archive: OutputArchive[Any] | None) -> PiffObjectModel:
+        """Store the tables (and nested writers, under their names) in ``archive``; return the model."""
+        from ._models import PiffObjectModel, PiffTableModel
+
+        tables = {
+            name: PiffTableModel(
+                metadata=metadata, table=_require(archive).add_structured_array(np.asarray(array), name=name)
+            )
+            for name, (array, metadata) in self.tables.items()
+        }
+        objects = {
+            name: _require(archive).serialize_direct(name, writer.serialize)
+            for name, writer in self.writers.items()
+        }
+        return PiffObjectModel(structs=self.structs, tables=tables, wcs=self.wcs_models, objects=objects)
+
+
+def _require(archive: OutputArchive[Any] | None) -> OutputArchive[Any]:
+    if archive is None:
+        raise TypeError("An archive is needed to serialize Piff tables or nested objects.")
+    return archive
 
 
 class _PiffReader:
@@ -192,13 +236,10 @@ def _writable_copy(piff_psf: Any) -> Any:
 
 def write_piff_psf(piff_psf: Any, archive: OutputArchive[Any]) -> PiffObjectModel:
     """Record a Piff PSF through Piff's writer interface."""
-    from ._models import PiffObjectModel
-
     _import_piff()
-    model = PiffObjectModel()
-    clone = _writable_copy(piff_psf)
-    clone._write(_PiffWriter(archive, model), _ROOT_NAME, logger=_quiet_logger())
-    return model
+    writer = _ArchivePiffWriter()
+    _writable_copy(piff_psf)._write(writer, _ROOT_NAME, logger=_quiet_logger())
+    return writer.serialize(archive)
 
 
 def read_piff_psf(model: PiffObjectModel, archive: InputArchive[Any]) -> Any:
@@ -259,6 +300,13 @@ class PiffWrapper(SquareStampPSF):
 
     def compute_stellar_image(self, *, x: float, y: float) -> Image:
         return self._draw(self.compute_stellar_bbox(x=x, y=y), x=float(x), y=float(y), center=None)
+
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[PiffSerializationModel]:
+        """Return the model to parse for a Piff PSF stored on its own (any pointer type)."""
+        from ._models import PiffSerializationModel
+
+        return PiffSerializationModel
 
     def serialize(self, archive: OutputArchive[Any]) -> PiffSerializationModel:
         """Record the Piff model through its writer interface and return the model."""

@@ -222,6 +222,13 @@ class PSFExWrapper(LegacyPointSpreadFunction):
         bbox = self.compute_stellar_bbox(x=x, y=y)
         return Image(self.model.render(bbox, x=x, y=y, dx=float(x), dy=float(y)), bbox=bbox)
 
+    @staticmethod
+    def _get_archive_tree_type(pointer_type: type[Any]) -> type[PSFExSerializationModel]:
+        """Return the model to parse for a PSFEx PSF stored on its own (any pointer type)."""
+        from ._models import PSFExSerializationModel
+
+        return PSFExSerializationModel
+
     def serialize(self, archive: OutputArchive[Any]) -> PSFExSerializationModel:
         """Write the component images as the ``parameters`` array and return the model."""
         from ._models import PSFExSerializationModel

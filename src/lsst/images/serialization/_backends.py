@@ -147,6 +147,11 @@ class Backend:
     input_archive: Callable[..., contextlib.AbstractContextManager[OpenedArchive]]
 
 
+def _is_stream(target: Any) -> bool:
+    """Whether ``target`` is an open binary stream (a `~lsst.resources.ResourcePath` also has ``read``)."""
+    return hasattr(target, "read") and hasattr(target, "seek") and not isinstance(target, (str, bytes))
+
+
 def _fits_write(obj: Any, path: Any, **kwargs: Any) -> Any:
     from ..fits import write
 
@@ -161,7 +166,7 @@ def _fits_open(path: Any, **kwargs: Any) -> Iterator[OpenedArchive]:
     if kwargs:
         raise TypeError(f"Unknown options for opening a FITS archive: {sorted(kwargs)}.")
     options["partial"] = bool(options.get("partial", False))
-    if hasattr(path, "read") and not isinstance(path, (str, bytes)):
+    if _is_stream(path):
         path = path.read()  # a binary stream: read ranges from its bytes
     with FitsInputArchive.open(path, **options) as archive:
         yield _FitsOpened(archive)
@@ -178,7 +183,7 @@ def _json_open(path: Any, **kwargs: Any) -> Iterator[OpenedArchive]:
     kwargs.pop("partial", None)
     if kwargs:
         raise TypeError(f"Unknown options for opening a JSON archive: {sorted(kwargs)}.")
-    if hasattr(path, "read") and not isinstance(path, (str, bytes)):
+    if _is_stream(path):
         yield _JsonOpened(str(getattr(path, "name", "<stream>")), path.read())
         return
     from ..json._io import _read_bytes
@@ -221,7 +226,7 @@ class _FitsLikeOpened(_FitsOpened):
         self.data_model = None
 
     def parse_tree(self, model_type: type[Any]) -> Any:
-        pointer = getattr(importlib.import_module("lsst.images.ndf"), "PointerModel", None)
+        pointer = getattr(importlib.import_module("lsst.images.ndf"), "NdfPointerModel", None)
         from ..fits._common import PointerModel
 
         return self.archive.get_tree(model_type._get_archive_tree_type(pointer or PointerModel))

@@ -50,12 +50,18 @@ Strict validation keeps metadata from silently changing type on a round trip
 
 @functools.cache
 def parametrized(model: Any, pointer_type: Any) -> Any:
-    """``model[pointer_type]``, built once per process and kept.
+    """``model[pointer_type]``, built once per process and kept; ``model`` itself if no field uses ``P``.
 
     Pydantic caches parametrized generic models only weakly, so after a full garbage
     collection every read would rebuild the tree models of its type (validators and
-    all, milliseconds each); holding them here makes that a one-time cost.
+    all, milliseconds each); holding them here makes that a one-time cost.  Models whose
+    pointers are validated through the validation context (`pointer_field`) need no
+    parametrization at all, which saves rebuilding every generic sub-model.
     """
+    from ._pointers import models_using_pointer
+
+    if not models_using_pointer(model):
+        return model
     return model[pointer_type]
 
 

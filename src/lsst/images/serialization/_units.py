@@ -13,13 +13,15 @@ import pydantic
 from pydantic_core import core_schema
 
 
+@functools.lru_cache(maxsize=512)
 def format_unit(unit: astropy.units.UnitBase) -> str:
     """Spell a unit the way archives store it.
 
     The VOUnit spelling (``nJy``, ``nJy**2``, ``m.s**-1``) is preferred because
     it is a published standard that other tools can parse; units VOUnit cannot
     express (``electron``, ``nJy / electron``) fall back to astropy's generic
-    format, which `parse_unit` reads back.
+    format, which `parse_unit` reads back.  Cached, as for `parse_unit`: a unit VOUnit
+    rejects costs milliseconds of astropy's error message.
     """
     try:
         with warnings.catch_warnings():
@@ -32,14 +34,24 @@ def format_unit(unit: astropy.units.UnitBase) -> str:
 
 @functools.lru_cache(maxsize=512)
 def parse_unit(text: str) -> astropy.units.UnitBase:
-    """Parse a unit string written by `format_unit` (VOUnit first, then generic).
+    """Parse a unit string written by `format_unit` (its VOUnit spelling, or else the generic one).
 
-    Results are cached: units are immutable, files repeat the same few spellings, and
-    a spelling VOUnit rejects (``nJy / electron``) costs milliseconds of astropy's
-    "did you mean" suggestions before the generic parser accepts it.
+    Results are cached: units are immutable and files repeat the same few spellings.
+    The first VOUnit parse in a process costs ~10 ms (astropy builds its VOUnit tables),
+    and a unit VOUnit cannot express (``nJy / electron``) tens of milliseconds of "did
+    you mean" suggestions in astropy's error message, whether parsing or formatting.  So
+    the generic parser (precompiled, microseconds) goes first, and its result is taken
+    when that unit's generic or VOUnit spelling is exactly the stored text -- which is
+    what `format_unit` wrote.  Other text goes through VOUnit, then generic, as before.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", astropy.units.UnitsWarning)
+        try:
+            unit = astropy.units.Unit(text, format="generic")
+        except ValueError:
+            unit = None
+        if unit is not None and (unit.to_string(format="generic") == text or format_unit(unit) == text):
+            return unit
         try:
             return astropy.units.Unit(text, format="vounit")
         except ValueError:

@@ -16,16 +16,18 @@ from abc import ABC, abstractmethod
 from typing import Any, Generic, Self, TypeVar
 
 from ..serialization import ArchiveTree, MetadataValue, ReadResult
+from ._compat import DEFAULT_TEST_CASE
 
 T = TypeVar("T")
 
-#: Metadata injected into image-like objects to check that metadata survives the trip.
+#: Metadata injected into image-like objects to check that metadata survives the trip (the reference's
+#: keys and values: one of each JSON scalar type).
 INJECTED_METADATA: dict[str, MetadataValue] = {
-    "roundtrip_test_int": 7,
-    "roundtrip_test_float": 0.25,
-    "roundtrip_test_str": "round trip",
-    "roundtrip_test_bool": True,
-    "roundtrip_test_none": None,
+    "roundtrip_test_1": 1,
+    "roundtrip_test_2": 2.5,
+    "roundtrip_test_3": "three",
+    "roundtrip_test_4": True,
+    "roundtrip_test_5": None,
 }
 
 
@@ -41,24 +43,50 @@ class RoundtripBase(ABC, Generic[T]):
     Parameters
     ----------
     tc
-        The running test case (used for assertions and skips).
+        The running test case (used for assertions and skips).  It may be
+        left out, as Rubin's 4300 release does: ``RoundtripFits(obj)``.
     original
         Object to round-trip.
     storage_class
-        Butler storage class; this implementation has no butler, so it only
-        matters for `get` with a component, which raises `unittest.SkipTest`.
+        Butler storage class; without a butler it only matters for `get`
+        with a component, which raises `unittest.SkipTest`.
+    recipe
+        Butler write recipe (4300's keyword); unused without a butler.
+
+    Notes
+    -----
+    Two deliberate differences from the reference: the temporary file has
+    its own format's extension (the reference names every file ``.fits``),
+    and `get` re-reads with the same format that wrote the file (the
+    reference always uses the FITS reader, which fails on JSON and NDF
+    files).
     """
 
     suffix: str = ""
     """File-name extension of the format (with the dot)."""
 
-    def __init__(self, tc: unittest.TestCase, original: T, storage_class: str | None = None) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and isinstance(args[0], unittest.TestCase):
+            tc, args = args[0], args[1:]
+        else:
+            tc = kwargs.pop("tc", DEFAULT_TEST_CASE)
+        self._init(tc, *args, **kwargs)
+
+    def _init(
+        self,
+        tc: unittest.TestCase,
+        original: T,
+        storage_class: str | None = None,
+        recipe: str | None = None,
+    ) -> None:
         self._tc = tc
         self._original = original
         self._storage_class = storage_class
+        self._recipe = recipe
         self._tmpdir: str | None = None
         self._filename = ""
         self._serialized: ArchiveTree | None = None
+        self._handles: list[Any] = []
         self.result: T | None = None
 
     @property
@@ -103,7 +131,14 @@ class RoundtripBase(ABC, Generic[T]):
         self.result = result
         return self
 
+    def _keep_open(self, handle: Any) -> Any:
+        """Remember a handle returned by `inspect`, so that it is closed when the context exits."""
+        self._handles.append(handle)
+        return handle
+
     def __exit__(self, *exc_info: Any) -> None:
+        while self._handles:
+            self._handles.pop().close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None

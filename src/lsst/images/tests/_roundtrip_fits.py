@@ -37,7 +37,10 @@ class RoundtripFits(RoundtripBase[T]):
         return fits.read(cls, path, **kwargs)
 
     def inspect(self) -> astropy.io.fits.HDUList:
-        """Open the written file with astropy, image compression disabled (raw BINTABLEs)."""
+        """Open the written file with astropy, image compression disabled (raw BINTABLEs).
+
+        The HDU list is closed when the context exits.
+        """
         from astropy.io import fits as afits
 
-        return afits.open(self.filename, disable_image_compression=True)
+        return self._keep_open(afits.open(self.filename, disable_image_compression=True))

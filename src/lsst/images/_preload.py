@@ -1,0 +1,44 @@
+"""Load the read path when the package is imported, so the first read costs what later ones do.
+
+Most scripts, batch jobs and cut-out services that import this package read a file
+next.  Left to first use, that read would pay for importing the FITS container and tile
+engine and for pydantic building the validators of the tree models (together several
+times the ~25 ms of a warm 200x200 cut-out).  Doing both here moves that work into
+``import lsst.images`` instead of adding it to the first read, so a fresh process reads
+as fast as a warm one.  Validation itself is unchanged: every tree a read parses is
+still validated in full; only the validators are ready before the first file arrives.
+
+Nothing here imports the heavy optional modules (astropy.io.fits, astropy.table,
+astro_metadata_translator, scipy, ...): the read path does not need them.
+"""
+
+from __future__ import annotations
+
+__all__ = ()
+
+import concurrent.futures.thread  # noqa: F401  (the tile engine's worker pool)
+
+from . import _visit_image_model
+from ._image import ImageSerializationModel
+from ._mask import MaskSerializationModel
+from ._masked_image import MaskedImageSerializationModel
+from .fits import PointerModel, _engine, _input, _layout  # noqa: F401  (container and tile engine)
+from .serialization import parametrized
+from .serialization._units import parse_unit
+
+
+def _build_tree_validators() -> None:
+    """Build the validators of the image tree models (smallest first, so larger ones reuse them)."""
+    for model in (
+        ImageSerializationModel,
+        MaskSerializationModel,
+        MaskedImageSerializationModel,
+        _visit_image_model.VisitImageSerializationModel,
+    ):
+        parametrized(model, PointerModel).model_rebuild()
+    # The units visit-image files name (the generic parser is precompiled; this fills the cache).
+    for text in ("nJy", "nJy**2", "nJy / electron", "rad"):
+        parse_unit(text)
+
+
+_build_tree_validators()
