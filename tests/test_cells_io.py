@@ -38,7 +38,7 @@ def assert_same_coadd(a: CellCoadd, b: CellCoadd) -> None:
         np.testing.assert_array_equal(x.array, y.array)
         assert x.unit == y.unit
     assert a._patch == b._patch
-    assert a._provenance == b._provenance
+    assert a._resolved_provenance() == b._resolved_provenance()
     assert sorted(a.backgrounds) == sorted(b.backgrounds)
     assert dict(a.metadata) == dict(b.metadata)
     xs, ys = np.array([a.bbox.x.start, a.bbox.x.stop - 1.0]), np.array([a.bbox.y.start, a.bbox.y.stop - 1.0])

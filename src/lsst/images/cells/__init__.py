@@ -34,5 +34,6 @@ from ._coadd_model import CellCoaddSerializationModel
 from ._field import CellField
 from ._grid import CellGrid, CellGridBounds
 from ._patch import PatchDefinition
-from ._provenance import CoaddProvenance, CoaddProvenanceSerializationModel
+from ._provenance import CoaddProvenance
+from ._provenance_io import CoaddProvenanceSerializationModel
 from ._psf import CellPointSpreadFunction, CellPointSpreadFunctionSerializationModel

@@ -78,10 +78,11 @@ class CellApertureCorrectionMapSerializationModel(ArchiveTree):
         self, archive: InputArchive[Any], *, bbox: Box | None = None, **kwargs: Any
     ) -> dict[str, CellField]:
         """Rebuild the fields; with ``bbox``, each is restricted to the cells it overlaps."""
-        table = archive.get_table(self.table)
+        table = archive.get_structured_array(self.table)
+        columns = table.dtype.names or ()
         shared = self.bounds
         start, size = shared.subgrid_start, shared.subgrid_size
-        if "cell_i" not in table.colnames or "cell_j" not in table.colnames:
+        if "cell_i" not in columns or "cell_j" not in columns:
             raise ArchiveReadError("the aperture-correction table has no cell_i/cell_j columns")
         di = np.asarray(table["cell_i"], dtype=np.int64) - start.i
         dj = np.asarray(table["cell_j"], dtype=np.int64) - start.j
@@ -89,7 +90,7 @@ class CellApertureCorrectionMapSerializationModel(ArchiveTree):
             raise ArchiveReadError("the aperture-correction table lists cells outside its bounds")
         sub = None if bbox is None else shared[bbox.intersection(shared.bbox)]
         result: dict[str, CellField] = {}
-        for name in table.colnames:
+        for name in columns:
             if name in ("cell_i", "cell_j"):
                 continue
             values = np.full((size.i, size.j), np.nan)

@@ -30,6 +30,7 @@ from ._field import CellField
 from ._grid import CellGrid, CellGridBounds
 from ._patch import PatchDefinition
 from ._provenance import CoaddProvenance
+from ._provenance_io import DeferredProvenance
 from ._psf import CellPointSpreadFunction
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class CellCoadd(MaskedImage):
         psf: CellPointSpreadFunction,
         aperture_corrections: Mapping[str, CellField] | None = None,
         patch: PatchDefinition | None = None,
-        provenance: CoaddProvenance | None = None,
+        provenance: CoaddProvenance | DeferredProvenance | None = None,
         backgrounds: BackgroundMap | None = None,
         metadata: dict[str, MetadataValue] | None = None,
     ) -> None:
@@ -236,9 +237,18 @@ class CellCoadd(MaskedImage):
 
     @property
     def provenance(self) -> CoaddProvenance:
-        """The inputs of every cell (`AttributeError` when not recorded or not read)."""
-        if self._provenance is None:
+        """The inputs of every cell (`AttributeError` when not recorded or not read).
+
+        Provenance read from a file is built into tables on first access.
+        """
+        provenance = self._resolved_provenance()
+        if provenance is None:
             raise AttributeError("Coadd has no provenance information.")
+        return provenance
+
+    def _resolved_provenance(self) -> CoaddProvenance | None:
+        if isinstance(self._provenance, DeferredProvenance):
+            self._provenance = self._provenance.resolve()
         return self._provenance
 
     # -- cut-outs and copies -----------------------------------------------------------
@@ -290,7 +300,7 @@ class CellCoadd(MaskedImage):
             psf=self._psf,
             aperture_corrections=dict(self._aperture_corrections),
             patch=self._patch,
-            provenance=None if self._provenance is None else self._provenance.copy(),
+            provenance=None if (provenance := self._resolved_provenance()) is None else provenance.copy(),
             backgrounds=self._backgrounds.copy(),
         )
         result._init_copy_state(self)
@@ -359,7 +369,7 @@ class CellCoadd(MaskedImage):
         )
         provenance = (
             archive.serialize_direct("provenance", self._provenance.serialize)
-            if self._provenance is not None
+            if self._resolved_provenance() is not None
             else None
         )
         backgrounds = archive.serialize_direct("backgrounds", self._backgrounds.serialize)
@@ -401,7 +411,7 @@ class CellCoadd(MaskedImage):
         from ._compression import compression_options
 
         obj = self
-        if self._provenance is not None:
+        if self._resolved_provenance() is not None:
             provenance = self._provenance.for_layout(layout)
             if provenance is not self._provenance:
                 obj = copy.copy(self)

@@ -24,7 +24,7 @@ from ..utils import is_none
 from ._apcorr import CellApertureCorrectionMapSerializationModel
 from ._coadd import CellCoadd
 from ._patch import PatchDefinition
-from ._provenance import CoaddProvenanceSerializationModel
+from ._provenance_io import CoaddProvenanceSerializationModel
 from ._psf import CellPointSpreadFunctionSerializationModel
 
 #: Components read without pixels (they take no ``bbox``).
@@ -69,7 +69,7 @@ class CellCoaddSerializationModel(MaskedImageSerializationModel[P], Generic[P]):
         psf = self.psf.deserialize(archive, bbox=bbox)
         coadd_provenance = None
         if provenance and self.provenance is not None:
-            coadd_provenance = self.provenance.deserialize(archive)
+            coadd_provenance = self.provenance.deserialize_deferred(archive)
             if cutout:
                 # As ``coadd[bbox]`` (even for the full box): the inputs of the kept cells.
                 coadd_provenance = coadd_provenance.subset(psf.bounds.cell_indices())

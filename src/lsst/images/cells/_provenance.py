@@ -12,20 +12,27 @@ the tables: a single value is stored once in the tree, several values as a
 
 from __future__ import annotations
 
-__all__ = ("CoaddProvenance", "CoaddProvenanceSerializationModel")
+__all__ = (
+    "CONTRIBUTION_COLUMNS",
+    "DESCRIPTIONS",
+    "INPUT_COLUMNS",
+    "KEYS",
+    "STRING_COLUMNS",
+    "CoaddProvenance",
+)
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..serialization import ArchiveReadError, ArchiveTree, InputArchive, TableModel
 from ._cell_ij import CellIJ
 
 if TYPE_CHECKING:
     import astropy.table
 
     from ..serialization import OutputArchive
+    from ._provenance_io import CoaddProvenanceSerializationModel
 
 _PIX2 = "pix2"
 
@@ -61,14 +68,14 @@ CONTRIBUTION_COLUMNS: tuple[tuple[str, str, str, str | None], ...] = (
     ("psf_shape_flag", "?", "Flag indicating whether the PSF shape measurement was successful.", None),
 )
 
-_DESCRIPTIONS = {name: description for name, _, description, _ in INPUT_COLUMNS + CONTRIBUTION_COLUMNS}
-_DESCRIPTIONS.update(
+DESCRIPTIONS = {name: description for name, _, description, _ in INPUT_COLUMNS + CONTRIBUTION_COLUMNS}
+DESCRIPTIONS.update(
     n_vertices="Number of polygon vertices.",
     x_vertices="X coordinates of polygon vertices, in tract coordinates.",
     y_vertices="Y coordinates of polygon vertices, in tract coordinates.",
 )
-_STRING_COLUMNS = ("instrument", "physical_filter")
-_KEYS = ("instrument", "visit", "detector")
+STRING_COLUMNS = ("instrument", "physical_filter")
+KEYS = ("instrument", "visit", "detector")
 
 
 def _empty_table(columns: tuple[tuple[str, str, str, str | None], ...], n_rows: int) -> astropy.table.Table:
@@ -150,12 +157,12 @@ class CoaddProvenance:
         kept = contributions[selected[order]]
         lookup = {
             (str(inst), int(visit), int(det)): n
-            for n, (inst, visit, det) in enumerate(zip(*(self._inputs[k] for k in _KEYS), strict=True))
+            for n, (inst, visit, det) in enumerate(zip(*(self._inputs[k] for k in KEYS), strict=True))
         }
         try:
             rows = [
                 lookup[(str(inst), int(visit), int(det))]
-                for inst, visit, det in zip(*(kept[k] for k in _KEYS), strict=True)
+                for inst, visit, det in zip(*(kept[k] for k in KEYS), strict=True)
             ]
         except KeyError as err:
             raise ValueError(
@@ -216,9 +223,11 @@ class CoaddProvenance:
 
     def serialize(self, archive: OutputArchive[Any]) -> CoaddProvenanceSerializationModel:
         """Store the two tables (``inputs``, ``contributions``) with the string columns factored out."""
-        codes = {name: _string_codes(self._inputs, self._contributions, name) for name in _STRING_COLUMNS}
-        inputs = _stored_table(self._inputs, codes, with_polygons=True)
-        contributions = _stored_table(self._contributions, codes, with_polygons=False)
+        from ._provenance_io import CoaddProvenanceSerializationModel, stored_table, string_codes
+
+        codes = {name: string_codes(self._inputs, self._contributions, name) for name in STRING_COLUMNS}
+        inputs = stored_table(self._inputs, codes, with_polygons=True)
+        contributions = stored_table(self._contributions, codes, with_polygons=False)
         return CoaddProvenanceSerializationModel(
             instrument=codes["instrument"],
             physical_filter=codes["physical_filter"],
@@ -241,124 +250,3 @@ def _tables_equal(a: astropy.table.Table, b: astropy.table.Table) -> bool:
         if x.unit != y.unit:
             return False
     return True
-
-
-def _string_codes(
-    inputs: astropy.table.Table, contributions: astropy.table.Table, name: str
-) -> str | dict[str, int]:
-    """The tree form of a string column: its single value, or a value -> code map."""
-    values: list[str] = []
-    for table in (inputs, contributions):
-        if name in table.colnames:
-            values.extend(str(v) for v in table[name])
-    distinct = sorted(set(values))
-    if len(distinct) == 1:
-        return distinct[0]
-    return {value: code for code, value in enumerate(distinct)}
-
-
-def _stored_table(
-    table: astropy.table.Table, codes: dict[str, str | dict[str, int]], *, with_polygons: bool
-) -> astropy.table.Table:
-    """The table as stored: string columns dropped or coded, polygons as vertex arrays."""
-    from astropy.table import Column, Table
-
-    out = Table()
-    for name in table.colnames:
-        column = table[name]
-        if name in codes:
-            mapping = codes[name]
-            if isinstance(mapping, dict):
-                out[name] = Column(
-                    np.array([mapping[str(v)] for v in column], dtype=np.int32),
-                    description=_DESCRIPTIONS[name],
-                )
-            continue
-        if name == "polygon":
-            continue
-        out[name] = Column(
-            np.asarray(column),
-            description=column.description or _DESCRIPTIONS.get(name, ""),
-            unit=column.unit,
-        )
-    if with_polygons and "polygon" in table.colnames:
-        polygons = list(table["polygon"])
-        counts = np.array([p.n_vertices for p in polygons], dtype=np.uint8)
-        width = max(1, int(counts.max()) if len(counts) else 1)
-        xs = np.full((len(polygons), width), np.nan)
-        ys = np.full((len(polygons), width), np.nan)
-        for n, polygon in enumerate(polygons):
-            xs[n, : counts[n]] = polygon.x_vertices
-            ys[n, : counts[n]] = polygon.y_vertices
-        out["n_vertices"] = Column(counts, description=_DESCRIPTIONS["n_vertices"])
-        out["x_vertices"] = Column(xs, description=_DESCRIPTIONS["x_vertices"])
-        out["y_vertices"] = Column(ys, description=_DESCRIPTIONS["y_vertices"])
-    return out
-
-
-def _read_table(
-    stored: astropy.table.Table, codes: dict[str, str | dict[str, int]], strings: tuple[str, ...]
-) -> astropy.table.Table:
-    """Rebuild an in-memory table: string columns appended (decoded), polygons last."""
-    from astropy.table import Column
-
-    from .._polygon import Polygon
-
-    table = stored.copy(copy_data=False)
-    n = len(table)
-    for name in strings:
-        mapping = codes[name]
-        if isinstance(mapping, dict):
-            if name not in table.colnames:
-                raise ArchiveReadError(
-                    f"provenance column {name!r} is coded in the tree but missing from the table"
-                )
-            names = {code: value for value, code in mapping.items()}
-            try:
-                values = [names[int(code)] for code in table[name]]
-            except KeyError as err:
-                raise ArchiveReadError(
-                    f"provenance column {name!r} has an unknown code {err.args[0]}"
-                ) from None
-            table.remove_column(name)
-        else:
-            values = [mapping] * n
-        column = np.empty(n, dtype=object)
-        column[:] = values
-        table[name] = Column(column, description=_DESCRIPTIONS[name])
-    if "n_vertices" in table.colnames:
-        counts = np.asarray(table["n_vertices"], dtype=np.int64)
-        xs = np.asarray(table["x_vertices"], dtype=np.float64).reshape(n, -1)
-        ys = np.asarray(table["y_vertices"], dtype=np.float64).reshape(n, -1)
-        if np.any(counts < 3) or np.any(counts > xs.shape[1]):
-            raise ArchiveReadError("provenance polygons have impossible vertex counts")
-        polygons = np.empty(n, dtype=object)
-        polygons[:] = [
-            Polygon(x_vertices=xs[k, : counts[k]], y_vertices=ys[k, : counts[k]]) for k in range(n)
-        ]
-        table.remove_columns(["n_vertices", "x_vertices", "y_vertices"])
-        table["polygon"] = Column(polygons, description=_DESCRIPTIONS["polygon"])
-    return table
-
-
-class CoaddProvenanceSerializationModel(ArchiveTree):
-    """Serialized `CoaddProvenance`: the factored-out string columns and the two tables."""
-
-    instrument: str | dict[str, int]
-    physical_filter: str | dict[str, int]
-    inputs: TableModel
-    contributions: TableModel
-
-    def deserialize(self, archive: InputArchive[Any], **kwargs: Any) -> CoaddProvenance:
-        """Read both tables back (string columns and polygons restored)."""
-        codes = {"instrument": self.instrument, "physical_filter": self.physical_filter}
-        inputs = _read_table(archive.get_table(self.inputs), codes, _STRING_COLUMNS)
-        contributions = _read_table(archive.get_table(self.contributions), codes, ("instrument",))
-        for table, what in ((inputs, "inputs"), (contributions, "contributions")):
-            missing = [k for k in _KEYS if k not in table.colnames]
-            if missing:
-                raise ArchiveReadError(f"provenance {what} table lacks the columns {missing}")
-        try:
-            return CoaddProvenance(inputs, contributions)
-        except ValueError as err:
-            raise ArchiveReadError(f"invalid coadd provenance: {err}") from err

@@ -175,6 +175,11 @@ class FitsInputArchive(InputArchive[PointerModel]):
         """The primary header as stored (including locator cards)."""
         return self._primary_header().copy()
 
+    @property
+    def primary_values(self) -> dict[str, Any]:
+        """Keyword -> value of the primary header's cards (parsed without astropy.io.fits)."""
+        return dict(self._header_values(ExtensionKey()))
+
     def _primary_header(self) -> astropy.io.fits.Header:
         """The primary header as an astropy header, parsed on first use.
 
@@ -729,16 +734,31 @@ class FitsInputArchive(InputArchive[PointerModel]):
     def get_structured_array(
         self, model: TableModel, strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates
     ) -> np.ndarray:
-        """Load a table stored as a BINTABLE HDU as a numpy structured array."""
-        return self.get_table(model, strip_header).as_array()
+        """Load a table stored as a BINTABLE HDU as a numpy structured array.
+
+        Plain tables (fixed-width numeric, logical and character columns) are decoded
+        with numpy alone, without importing astropy.io.fits or astropy.table.
+        """
+        from ._bintable import decode_bintable
+
+        first = model.columns[0].data if model.columns else None
+        if first is None or isinstance(first, InlineArrayModel):
+            return self.get_table(model, strip_header).as_array()
+        key, raw = self._table_bytes(first, strip_header)
+        end = find_header_end(raw) or len(raw)
+        if raw.startswith(b"XTENSION="):
+            try:
+                array = decode_bintable(header_values(raw[:end]), memoryview(raw)[end:])
+            except (KeyError, TypeError, ValueError) as err:
+                raise self._error(f"table HDU {key.name!r} is malformed: {err}") from err
+            if array is not None:
+                return array
+        return self._table_from_bytes(raw, model).as_array()
 
     def get_table(
         self, model: TableModel, strip_header: Callable[[astropy.io.fits.Header], None] = no_header_updates
     ) -> astropy.table.Table:
         """Load a table stored as a BINTABLE HDU as an astropy Table (units/descriptions applied)."""
-        import io
-
-        from astropy.io import fits
         from astropy.table import Table
 
         if not model.columns:
@@ -746,14 +766,32 @@ class FitsInputArchive(InputArchive[PointerModel]):
         first = model.columns[0].data
         if isinstance(first, InlineArrayModel):
             return Table({c.name: np.asarray(c.data.data) for c in model.columns}, meta=dict(model.meta))
+        _, raw = self._table_bytes(first, strip_header)
+        return self._table_from_bytes(raw, model)
+
+    def _table_bytes(
+        self, first: ArrayReferenceModel, strip_header: Callable[[Any], None]
+    ) -> tuple[ExtensionKey, bytes]:
+        """Fetch (and verify) the whole HDU of a stored table; its leftover cards become opaque metadata."""
         key = ExtensionKey.from_str(first.source)
         entry = self._entry(key)
         raw = self._read(entry.hdraddr, entry.dataddr - entry.hdraddr + entry.datsize)
         self._checks.check_whole(_hdu_label(key), *self._header_and_data(raw))
-        hdu = fits.open(io.BytesIO(raw))[0] if raw.startswith(b"SIMPLE") else None
-        if hdu is None:
-            hdu = fits.BinTableHDU.fromstring(raw, uint=True)  # TZERO columns as unsigned ints
+        if not raw.startswith(b"SIMPLE"):
             self._record_opaque(key, strip_header)
+        return key, raw
+
+    def _table_from_bytes(self, raw: bytes, model: TableModel) -> astropy.table.Table:
+        """An astropy Table (units and descriptions of ``model`` applied) from a table HDU's bytes."""
+        import io
+
+        from astropy.io import fits
+        from astropy.table import Table
+
+        if raw.startswith(b"SIMPLE"):
+            hdu = fits.open(io.BytesIO(raw))[0]
+        else:
+            hdu = fits.BinTableHDU.fromstring(raw, uint=True)  # TZERO columns as unsigned ints
         table = Table.read(hdu, mask_invalid=False)  # NaN stays NaN, not masked
         for column in model.columns:
             if column.name in table.colnames:

@@ -57,7 +57,7 @@ class _FitsOpened:
     def __init__(self, archive: Any) -> None:
         self.archive = archive
         self.name = archive.name
-        primary = archive.primary_header
+        primary = archive.primary_values  # (the header itself would import astropy.io.fits)
         self.format_version = int(primary["FMTVER"]) if "FMTVER" in primary else None
         self.data_model = primary.get("DATAMODL") or None
 
