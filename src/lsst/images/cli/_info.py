@@ -247,7 +247,9 @@ def describe(path: str) -> dict[str, Any]:
     """Return a JSON-able summary of a FITS file (see module docstring)."""
     from ..fits import ExtensionKey, FitsInputArchive, InvalidFitsArchiveError
     from ..fits._layout import to_internal
+    from ._sources import check_exists
 
+    check_exists(path)
     try:
         with FitsInputArchive.open(path) as archive:
             raw_tree = archive.get_tree_dict()
