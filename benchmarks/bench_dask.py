@@ -7,7 +7,7 @@ does by default (lossless GZIP_2, one tile per row).
 * serial: ``numpy.median(numpy.stack([Image.read_fits(p).array for p in paths]), axis=0)``;
 * dask: ``dask.array.median(lsst.images.dask.stack(paths), axis=0).compute()`` on a
   LocalCluster of 2 worker processes x 1 thread (and of 1 worker, for the scaling), with
-  the default chunks (a band of whole rows of all files, about 32 MiB).  The lazy stack is
+  the default chunks (a band of whole rows of all files, about 16 MiB).  The lazy stack is
   built again in every timed run, so its cost is included.
 
 The two sides are timed interleaved in the same run (serial, 2 workers, 1 worker,
@@ -261,7 +261,7 @@ def _report(
         f"({plane_mb:.1f} MB decoded each), lossless GZIP_2 row tiles (the `write_fits` default).",
         "Serial: `numpy.median(numpy.stack([Image.read_fits(p).array for p in paths]), axis=0)`.",
         "Dask: `dask.array.median(lsst.images.dask.stack(paths), axis=0)` computed on a `LocalCluster` "
-        "of worker processes x 1 thread, default chunks (a band of whole rows of all files, about 32 MiB); "
+        "of worker processes x 1 thread, default chunks (a band of whole rows of all files, about 16 MiB); "
         "the lazy stack is built in every timed run.",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs shared with other work, Python "

@@ -58,3 +58,23 @@ def run_reference_2100(script: str, *, cwd: Path | None = None, timeout: float =
     if result.returncode != 0:
         raise AssertionError(f"The reference script failed:\n{result.stderr}")
     return json.loads(result.stdout)
+
+
+RUBIN_4300_PYTHON = Path(os.environ.get("LSST_IMAGES_RUBIN_4300_PYTHON", "/work/venvs/rubin-4300/bin/python"))
+
+
+def run_reference_4300(script: str, *, cwd: Path | None = None, timeout: float = 300) -> Any:
+    """As `run_reference_2100`, with the 4300 wheel (``LSST_IMAGES_RUBIN_4300_PYTHON``)."""
+    if not RUBIN_4300_PYTHON.exists():
+        pytest.skip(f"Rubin's 4300 interpreter not found at {RUBIN_4300_PYTHON}")
+    result = subprocess.run(
+        [str(RUBIN_4300_PYTHON), "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")},
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"The reference script failed:\n{result.stderr}")
+    return json.loads(result.stdout)

@@ -475,3 +475,75 @@ def test_write_recipes_are_validated() -> None:
         make_test_formatter(
             GenericFormatter, li.Image, write_parameters={"format": "png"}
         ).get_write_extension()
+
+
+# --- the DP2 products ------------------------------------------------------------------------------------
+
+PRODUCTS = FIXTURES / "lsst-images-4300-products"
+
+#: Components of the 4300 storage classes beyond those of MaskedImageV2.
+PRODUCT_COMPONENTS = {
+    "DifferenceImage": (*VISIT_COMPONENTS, "kernel", "templates"),
+    "CellCoadd": (
+        "image",
+        "mask",
+        "variance",
+        "bbox",
+        "unit",
+        "sky_projection",
+        "psf",
+        "aperture_corrections",
+        "provenance",
+        "backgrounds",
+        "masked_image",
+    ),  # fmt: skip
+}
+
+
+def _product(storage_class: str) -> Any:
+    from lsst.images import cells
+
+    name = {"DifferenceImage": "difference_image_full.fits", "CellCoadd": "cell_coadd_full.fits"}[
+        storage_class
+    ]
+    if not (PRODUCTS / name).exists():
+        pytest.skip(f"{PRODUCTS / name} not found")
+    cls = li.DifferenceImage if storage_class == "DifferenceImage" else cells.CellCoadd
+    return cls.read(PRODUCTS / name)
+
+
+@pytest.mark.parametrize("storage_class", sorted(PRODUCT_COMPONENTS))
+def test_dp2_products(storage_class: str) -> None:
+    original = _product(storage_class)
+    box = original.bbox.local[2:9, 3:12]
+    with TemporaryButler(product=storage_class) as tb:
+        ref = tb.butler.put(original, tb.product)
+        header = astropy.io.fits.getheader(tb.butler.getURI(ref).ospath, 0)
+        assert header["FMTVER"] == 1  # the 4300 layout
+        got = tb.butler.get(ref)
+        part = tb.butler.get(ref, parameters={"bbox": box})
+        components = {
+            name: tb.butler.get(ref.makeComponentRef(name)) for name in PRODUCT_COMPONENTS[storage_class]
+        }
+        multi = tb.butler.get(
+            ref.makeComponentRef("components"), parameters={"components": ["image", "psf"], "bbox": box}
+        )
+    assert type(got) is type(original)
+    for plane in ("image", "mask", "variance"):
+        np.testing.assert_array_equal(getattr(got, plane).array, getattr(original, plane).array)
+        np.testing.assert_array_equal(getattr(part, plane).array, getattr(original[box], plane).array)
+    assert components["bbox"] == original.bbox and components["unit"] == original.unit
+    assert type(components["masked_image"]) is li.MaskedImage
+    np.testing.assert_array_equal(components["variance"].array, original.variance.array)
+    assert multi["image"].bbox == box
+    if storage_class == "DifferenceImage":
+        assert len(components["templates"]) == len(original.templates)
+        x, y = original.bbox.x.center, original.bbox.y.center
+        np.testing.assert_array_equal(
+            components["kernel"].compute_kernel_image(x=x, y=y).array,
+            original.kernel.compute_kernel_image(x=x, y=y).array,
+        )
+    else:
+        assert len(components["provenance"].inputs) == len(original.provenance.inputs)
+        assert len(components["provenance"].contributions) == len(original.provenance.contributions)
+        assert sorted(components["aperture_corrections"]) == sorted(original.aperture_corrections)

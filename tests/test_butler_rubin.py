@@ -89,3 +89,37 @@ def test_we_read_what_rubin_put_with_lossy16(tmp_path: Path) -> None:
     np.testing.assert_array_equal(ours.image.array, np.array(seen["image"], np.float32))
     np.testing.assert_array_equal(cut.array, full_variance[BOX].array)
     assert ours.butler_dataset.run == "rubin"
+
+
+@pytest.mark.parametrize(
+    ("storage_class", "fixture"),
+    [("DifferenceImage", "difference_image_full.fits"), ("CellCoadd", "cell_coadd_full.fits")],
+)
+def test_rubin_reads_dp2_products_we_put(tmp_path: Path, storage_class: str, fixture: str) -> None:
+    from conftest import FIXTURES
+    from lsst.images import cells
+
+    path = FIXTURES / "lsst-images-4300-products" / fixture
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    original = (li.DifferenceImage if storage_class == "DifferenceImage" else cells.CellCoadd).read(path)
+    root = str(tmp_path / "repo")
+    daf_butler.Butler.makeRepo(root)
+    with daf_butler.Butler.from_config(root, run="ours", writeable=True) as butler:
+        butler.registry.registerDatasetType(
+            daf_butler.DatasetType("product", (), storage_class, universe=butler.dimensions)
+        )
+        butler.put(original, "product")
+    seen = _rubin(
+        f"""
+        import json
+        from lsst.daf.butler import Butler
+        butler = Butler.from_config({root!r}, collections="ours")
+        obj = butler.get("product")
+        print(json.dumps({{"type": type(obj).__name__, "image": obj.image.array.astype(float).tolist(),
+                          "psf": type(butler.get("product.psf")).__name__}}))
+        """
+    )
+    assert seen["type"] == type(original).__name__
+    np.testing.assert_array_equal(np.array(seen["image"], np.float32), original.image.array)
+    assert seen["psf"] == type(original.psf).__name__

@@ -159,7 +159,7 @@ def test_default_chunks_follow_tiles(files: dict[str, Path]) -> None:
     assert stacked.chunks == ((3,), (192,), (160,))
     assert not any("rechunk" in layer for layer in da.median(stacked, axis=0).dask.layers)
     # ...until the stack is too deep for one chunk of STACK_CHUNK_BYTES.
-    assert default_stack_chunks(open_plane(files["rows"]), 200) == ((64, 64, 64, 8), (192,), (160,))
+    assert default_stack_chunks(open_plane(files["rows"]), 200) == ((32,) * 6 + (8,), (192,), (160,))
 
 
 def test_stack_and_median(files: dict[str, Path]) -> None:

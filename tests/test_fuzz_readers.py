@@ -59,7 +59,8 @@ def _sources(folder: str) -> dict[str, tuple[type, bytes, list, object, object]]
         path = Path(folder) / f"{name}.fits"
         fits.write(obj, str(path), **kwargs)
         raw = path.read_bytes()
-        out[name] = (cls, raw, hdu_spans(raw), cls.read_fits(str(path)), cls.read_fits(str(path), bbox=_cut(obj)))
+        reads = (cls.read_fits(str(path)), cls.read_fits(str(path), bbox=_cut(obj)))
+        out[name] = (cls, raw, hdu_spans(raw), *reads)
     return out
 
 

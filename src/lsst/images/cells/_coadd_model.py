@@ -106,14 +106,16 @@ class CellCoaddSerializationModel(MaskedImageSerializationModel[P], Generic[P]):
     def deserialize_component(self, component: str, archive: InputArchive[Any], **kwargs: Any) -> Any:
         """Read one component by name.
 
-        ``image``, ``mask``, ``variance``, ``mask_fractions``, ``noise_realizations``,
-        ``psf`` and ``aperture_corrections`` accept ``bbox=``; ``provenance``,
-        ``projection`` (``sky_projection``), ``band``, ``patch``, ``backgrounds``,
+        ``image``, ``mask``, ``variance``, ``masked_image``, ``mask_fractions``,
+        ``noise_realizations``, ``psf`` and ``aperture_corrections`` accept ``bbox=``;
+        ``unit``, ``provenance``, ``projection`` (``sky_projection``), ``band``, ``patch``, ``backgrounds``,
         ``bounds``, ``grid`` and ``bbox`` take no arguments.
         """
         match component:
-            case "image" | "mask" | "variance" | "bbox":
+            case "image" | "mask" | "variance" | "bbox" | "unit":
                 return super().deserialize_component(component, archive, **kwargs)
+            case "masked_image":  # the three planes as a plain MaskedImage (4300 storage class)
+                return MaskedImageSerializationModel.deserialize(self, archive, **kwargs)
             case "mask_fractions":
                 return {k: v.deserialize(archive, **kwargs) for k, v in self.mask_fractions.items()}
             case "noise_realizations":

@@ -228,7 +228,8 @@ class CoaddProvenance:
 
 
 def _tables_equal(a: astropy.table.Table, b: astropy.table.Table) -> bool:
-    if a.colnames != b.colnames or len(a) != len(b):
+    """Same columns (in any order: files put the string columns last), values and units."""
+    if sorted(a.colnames) != sorted(b.colnames) or len(a) != len(b):
         return False
     for name in a.colnames:
         x, y = a[name], b[name]

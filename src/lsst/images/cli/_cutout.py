@@ -8,8 +8,10 @@ pixel box containing the circle (clipped to the image), or as a file of sky posi
 position into the ``-o`` folder with a progress bar.  Only the tiles (for afw files,
 the rows) intersecting the box are read, so cut-outs of large or remote files are fast.
 The output is written by our own writer (default lossless compression) in the
-container its extension names (``.fits``, ``.json``, ``.sdf``/``.h5``), FITS in the 2100
-layout unless ``--layout 4300`` is given.
+container its extension names (``.fits``, ``.json``, ``.sdf``/``.h5``); FITS in the 2100
+layout unless ``--layout 4300`` is given -- except the DP2 products (cell coadds, whose
+cut-outs keep the PSF, aperture corrections and provenance of the cells they overlap,
+and difference images), written in the 4300 layout by default.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--layout",
         choices=("2100", "4300"),
         default=None,
-        help="FITS layout of the output (default 2100)",
+        help="FITS layout of the output (default: 4300 for coadds and difference images, else 2100)",
     )
     add_legacy_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -146,7 +148,7 @@ def _run_positions(args: argparse.Namespace, ids: dict[str, Any]) -> int:
             missed += 1
             continue
         out = os.path.join(args.output, f"{stem}_{index:04d}.fits")
-        fits.write(source.read(box, **ids), out, layout=args.layout or "2100")
+        fits.write(source.read(box, **ids), out, layout=args.layout)
     written = len(positions) - missed
     print(f"wrote {written} cut-out(s) of {len(positions)} position(s) to {args.output}")
     return USAGE if missed else 0

@@ -62,12 +62,13 @@ def check_output(path: str | os.PathLike[str], layout: str | None = None) -> str
 def write_container(obj: Any, path: str | os.PathLike[str], *, layout: str | None = None) -> str:
     """Write ``obj`` in the container its extension names and return that container.
 
-    ``layout`` (``"2100"``, the default, or ``"4300"``) selects the FITS layout; it
+    ``layout`` (``"2100"`` or ``"4300"``) selects the FITS layout; `None` leaves the
+    choice to `lsst.images.fits.write` (4300 for the DP2 products, else 2100).  It
     cannot be given for the other containers (see `check_output`).
     """
     from ..serialization._backends import backend_for_name
 
     container = check_output(path, layout)
-    options = {"layout": layout or "2100"} if container == "fits" else {}
+    options = {"layout": layout} if container == "fits" else {}
     backend_for_name(container).write(obj, path, **options)
     return container

@@ -49,6 +49,11 @@ _CLASS_BY_SCHEMA = {
 
 def guess_class(tree: dict[str, Any]) -> str:
     """Return the class name an (internal-form) archive tree belongs to."""
+    from ._products import product_class
+
+    product = product_class(tree)
+    if product is not None:
+        return product
     if "psf" in tree and "detector" in tree:
         return "VisitImage"
     if "image" in tree and "mask" in tree and "variance" in tree:
@@ -247,6 +252,7 @@ def describe(path: str) -> dict[str, Any]:
     """Return a JSON-able summary of a FITS file (see module docstring)."""
     from ..fits import ExtensionKey, FitsInputArchive, InvalidFitsArchiveError
     from ..fits._layout import to_internal
+    from ._products import describe_product
     from ._sources import check_exists
 
     check_exists(path)
@@ -255,6 +261,7 @@ def describe(path: str) -> dict[str, Any]:
             raw_tree = archive.get_tree_dict()
             tree = to_internal(raw_tree) if archive.layout == "4300" else raw_tree
             summary = _describe_tree(tree)
+            summary.update(describe_product(tree, archive))
             summary["file"] = str(path)
             summary["layout"] = f"lsst.images {archive.layout}"
             if archive.layout == "4300":
@@ -287,7 +294,7 @@ def _describe_tree(tree: dict[str, Any]) -> dict[str, Any]:
         mask = _mask(tree)
         summary["bbox"] = _bbox(tree.get("start"), mask["shape"])
         summary["planes"] = {"mask": mask}
-    elif cls in ("MaskedImage", "VisitImage"):
+    elif cls in ("MaskedImage", "VisitImage", "CellCoadd", "DifferenceImage"):
         image = tree.get("image", {})
         ref, _ = _array_ref(image)
         summary["bbox"] = _bbox(image.get("start"), (ref or {}).get("shape"))
@@ -297,7 +304,12 @@ def _describe_tree(tree: dict[str, Any]) -> dict[str, Any]:
             "variance": _plane(tree.get("variance", {})),
         }
     components = _components(tree)
-    if cls != "VisitImage":
+    if cls == "CellCoadd":
+        components["psf"] = "one kernel per cell (see Cells)"
+        components = {
+            k: v for k, v in components.items() if k in ("projection", "psf", "backgrounds", "band")
+        }
+    elif cls not in ("VisitImage", "DifferenceImage"):
         components = {k: v for k, v in components.items() if k == "projection"}
     if components:
         summary["components"] = components
@@ -421,6 +433,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(f"Metadata:   {len(summary['metadata'])} keys: " + ", ".join(summary["metadata"]))
     if summary.get("primary_cards"):
         lines.append("Primary cards: " + ", ".join(f"{k}={v!r}" for k, v in summary["primary_cards"].items()))
+    from ._products import format_product
+
+    lines.extend(format_product(summary))
     lines.append("HDUs:")
     rows = summary.get("hdus", [])
     width = max([len(r["name"]) + 4 for r in rows] + [12])

@@ -142,10 +142,19 @@ def _archive_source(path: str, layout: str, tree: dict[str, Any]) -> Source:
     if layout == "4300":
         tree = to_internal(tree)
     name = guess_class(tree)
-    cls = getattr(li, name, None)
+    if name == "CellCoadd":
+        from ..cells import CellCoadd
+
+        cls: Any = CellCoadd
+    else:
+        cls = getattr(li, name, None)
     if cls is None:
         raise TypeError(f"{path}: holds a {name!r} object, which this command cannot read")
-    node = tree.get("image", {}) if name in ("MaskedImage", "VisitImage") else tree
+    node = (
+        tree.get("image", {})
+        if name in ("MaskedImage", "VisitImage", "CellCoadd", "DifferenceImage")
+        else tree
+    )
     data = node.get("data")
     ref = data[0] if isinstance(data, list) else data.get("value", data) if isinstance(data, dict) else {}
     (y0, x0), (height, width) = node.get("start", [0, 0]), ref.get("shape", [0, 0])[:2]

@@ -86,7 +86,7 @@ def from_fits(
         Absolute box to cover (default: the whole plane); index ``[0, 0]`` of the array
         is its start.
     chunks
-        Dask chunks; by default bands of whole compression tiles of about 4 MiB, so
+        Dask chunks; by default bands of whole compression tiles of about 16 MiB, so
         that no tile is decoded by two chunks.  Anything ``dask.array`` accepts
         (``"auto"``, a tuple, ...) may be given instead.
 

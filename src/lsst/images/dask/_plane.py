@@ -32,10 +32,12 @@ from ._indexing import axis_part, expand_index, result_shape
 #: The planes a file can be read as (``"mask:NAME"`` selects one mask plane).
 PLANE_KINDS = ("image", "variance", "mask")
 
-#: Bytes (in memory) aimed at for one default chunk: big enough that per-task overhead
-#: is small next to decoding, small enough that a stack of a few dozen files still
-#: splits into many tasks (a median along the stack holds one band of every file).
-CHUNK_BYTES = 4 << 20
+#: Bytes (in memory) aimed at for one default chunk of one plane: large enough that the
+#: fixed cost of a task (a few ms of dask scheduling, opening the file, reading the tile
+#: table) is small next to decoding and that a cut-out rarely straddles two chunks (each
+#: costs a read), small enough for a 4k x 4k plane to split into a few parallel tasks.
+#: (The tile engine already decodes one chunk with several threads.)
+CHUNK_BYTES = 16 << 20
 
 
 def parse_plane(plane: str) -> tuple[str, str | None]:

@@ -21,7 +21,7 @@ from ._indexing import axis_part, expand_index, result_shape
 from ._plane import FitsPlane, cut_sizes, default_chunks
 
 #: Bytes aimed at for one default chunk of a stack (a band of rows of every file).
-STACK_CHUNK_BYTES = 32 << 20
+STACK_CHUNK_BYTES = 16 << 20
 #: Smallest band of one file in a default stack chunk: below it, opening files and
 #: reading their tile tables would cost more than decoding.
 MIN_BAND_BYTES = 512 << 10

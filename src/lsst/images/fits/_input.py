@@ -415,6 +415,10 @@ class FitsInputArchive(InputArchive[PointerModel]):
             if not data.startswith(b"XTENSION="):
                 raise self._error(f"HDU {key.name!r} does not start with XTENSION at the INDEX offset")
             data = data[: find_header_end(data) or len(data)]
+            if _NOT_PRINTABLE.search(data):
+                raise self._error(
+                    f"header of HDU {_hdu_label(key)!r} holds bytes that are not printable ASCII"
+                )
             self._raw_headers[key] = data
         return data
 

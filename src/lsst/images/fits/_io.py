@@ -16,6 +16,7 @@ __all__ = (
     "FileRangeReader",
     "HttpRangeReader",
     "RangeReader",
+    "RemoteReadError",
     "ResourceRangeReader",
     "TruncatedFileError",
     "coalesce_ranges",
@@ -35,6 +36,17 @@ COALESCE_GAP = 8192
 
 class TruncatedFileError(OSError):
     """A requested byte range lies (partly) beyond the end of the file."""
+
+
+class RemoteReadError(ConnectionError):
+    """A remote range could not be read completely, even after retries (a network problem)."""
+
+
+def http_client_errors() -> type[Exception]:
+    """``http.client.HTTPException``: incomplete reads and bad status lines of dropped connections."""
+    import http.client
+
+    return http.client.HTTPException
 
 
 @runtime_checkable
@@ -189,6 +201,37 @@ class FileRangeReader(_BaseReader):
             length -= len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
+    def read_into(self, offset: int, buffer: Any) -> None:
+        """Fill ``buffer`` (a writable contiguous buffer) with the file's bytes from ``offset``.
+
+        For callers that reuse one buffer for many reads (the tile engine's chunks), so a
+        read does not allocate -- and page-fault in -- fresh memory each time.
+        """
+        view = memoryview(buffer).cast("B")
+        length = len(view)
+        if offset < 0 or offset + length > self.size:
+            raise TruncatedFileError(
+                f"{self.name}: byte range [{offset}, {offset + length}) lies beyond the end of the "
+                f"file ({self.size} bytes); the file is truncated or corrupted"
+            )
+        if not hasattr(os, "preadv"):  # pragma: no cover - Windows
+            view[:] = self._read_checked(offset, length)
+            return
+        if self._fd is None:
+            raise ValueError(f"{self.name}: reader is closed")
+        done = 0
+        while done < length:
+            n = os.preadv(self._fd, [view[done:]], offset + done)
+            if n <= 0:
+                raise TruncatedFileError(
+                    f"{self.name}: short read at offset {offset}: got {done} of {length} bytes "
+                    "(file truncated?)"
+                )
+            done += n
+        with self._lock:
+            self.bytes_read += length
+            self.request_count += 1
+
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
@@ -247,17 +290,55 @@ class HttpRangeReader(_BaseReader):
                 raise FileNotFoundError(f"{self._url}: not found (HTTP 404)") from err
             raise OSError(f"{self._url}: HTTP error {err.code}") from err
 
+    #: Attempts per range before giving up, and the first back-off delay (doubled each time).
+    ATTEMPTS = 4
+    BACKOFF = 0.05
+    TIMEOUT = 30.0
+
     def _read_block(self, offset: int, length: int) -> bytes:
+        """One ranged GET, retried with exponential back-off on dropped connections,
+        short bodies and 5xx answers; a range that still fails raises `RemoteReadError`.
+        A short body is never returned: the caller would decode garbage."""
+        import time
+        import urllib.error
+
+        problem = ""
+        for attempt in range(self.ATTEMPTS):
+            if attempt:
+                time.sleep(self.BACKOFF * 2 ** (attempt - 1))
+            try:
+                data = self._get(offset, length)
+            except urllib.error.HTTPError as err:
+                if err.code < 500 and err.code != 429:
+                    raise RemoteReadError(
+                        f"{self._url}: HTTP error {err.code} for bytes {offset}+{length}"
+                    ) from err
+                problem = f"HTTP {err.code}"
+                continue
+            except (OSError, http_client_errors()) as err:
+                problem = f"{type(err).__name__}: {err}"
+                continue
+            if len(data) == length:
+                return data
+            problem = f"short body ({len(data)} of {length} bytes)"
+        raise RemoteReadError(
+            f"{self._url}: reading bytes {offset}..{offset + length - 1} failed after "
+            f"{self.ATTEMPTS} attempts ({problem})"
+        )
+
+    def _get(self, offset: int, length: int) -> bytes:
         import urllib.request
 
         request = urllib.request.Request(
             self._url, headers={"Range": f"bytes={offset}-{offset + length - 1}"}
         )
-        with urllib.request.urlopen(request) as response:
-            data = response.read()
+        with urllib.request.urlopen(request, timeout=self.TIMEOUT) as response:
             status = response.status
-        # A server ignoring Range answers 200 with the whole file.
-        return data if status == 206 else data[offset : offset + length]
+            if status == 206:
+                return response.read()
+            # A server ignoring Range answers 200 with the whole file: skip to the range.
+            response.read(offset)
+            return response.read(length)
 
 
 class ResourceRangeReader(_BaseReader):

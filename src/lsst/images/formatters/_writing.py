@@ -128,9 +128,12 @@ def provenance_header_updater(
 
 def fits_layout(obj: Any) -> str:
     """The FITS layout to write: Rubin 4300's (what the 4300 butler's readers expect) where it exists."""
-    from .. import Image, Mask, MaskedImage, VisitImage
+    from .. import DifferenceImage, Image, Mask, MaskedImage, VisitImage
+    from ..cells import CellCoadd
 
-    if type(obj) in (Image, Mask, MaskedImage):
+    if type(obj) in (Image, Mask, MaskedImage, CellCoadd):
+        return "4300"
+    if type(obj) is DifferenceImage:
         return "4300"
     if type(obj) is VisitImage and obj.band is not None:
         return "4300"

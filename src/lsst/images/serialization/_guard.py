@@ -47,6 +47,8 @@ def _combined(error_type: type[ArchiveReadError], original: type[BaseException])
     """``error_type`` that is also an ``original`` (if their layouts allow it)."""
     if issubclass(original, (RecursionError, MemoryError)) or original in (Exception, RuntimeError):
         return error_type
+    if original.__init__ is not BaseException.__init__ or original.__str__ is not BaseException.__str__:
+        return error_type  # (e.g. UnicodeDecodeError, OSError: other constructors and messages)
     try:
         return type(error_type.__name__, (error_type, original), {"__module__": error_type.__module__})
     except TypeError:  # incompatible instance layouts (OSError, UnicodeError, ...)
@@ -67,6 +69,13 @@ def content_errors(name: str, error_type: type[ArchiveReadError] = ArchiveReadEr
     try:
         yield
     except Exception as err:
+        if isinstance(err, ArchiveReadError) and str(name) not in str(err):
+            # Raised by code that does not know the file (e.g. parsing a tree's reference).
+            try:
+                renamed = type(err)(f"{name}: {err}")
+            except Exception:
+                renamed = ArchiveReadError(f"{name}: {err}")
+            raise renamed from err
         if _passes(err):
             raise
         if isinstance(err, RecursionError):

@@ -193,7 +193,7 @@ def make_test_cell_coadd(
         ]
         contributions = CoaddProvenance.make_empty_contribution_table(len(rows))
         for r, (i, j, n) in enumerate(rows):
-            values = {
+            row = {
                 "cell_i": i,
                 "cell_j": j,
                 "instrument": "TestCam",
@@ -208,7 +208,7 @@ def make_test_cell_coadd(
                 "psf_shape_xy": rng.uniform(-0.2, 0.2),
                 "psf_shape_flag": r % 7 == 0,
             }
-            for name, value in values.items():
+            for name, value in row.items():
                 contributions[name][r] = value
         kwargs["provenance"] = CoaddProvenance(inputs, contributions)
     coadd = CellCoadd(

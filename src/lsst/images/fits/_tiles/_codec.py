@@ -140,16 +140,20 @@ def shuffle(be_bytes: np.ndarray, itemsize: int) -> np.ndarray:
     return out.reshape(k, -1)
 
 
-def shuffle_native(values: np.ndarray) -> np.ndarray:
+def shuffle_native(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Shuffled big-endian bytes ``(k, n*itemsize)`` straight from native rows ``(k, n)``.
 
     Fuses the byte swap and the shuffle (valid for floats and signed integers, whose
-    stored form is just the big-endian value).
+    stored form is just the big-endian value).  ``out``: a uint8 buffer of
+    ``values.nbytes`` bytes to write into (else a new array).
     """
     k, n = values.shape
     itemsize = values.dtype.itemsize
     src = np.ascontiguousarray(values).view(np.uint8).reshape(k, n, itemsize)
-    out = np.empty((k, itemsize, n), dtype=np.uint8)
+    if out is None:
+        out = np.empty((k, itemsize, n), dtype=np.uint8)
+    else:
+        out = out.reshape(k, itemsize, n)
     for b in range(itemsize):
         out[:, b, :] = src[:, :, itemsize - 1 - b if _LITTLE else b]
     return out.reshape(k, -1)
