@@ -148,3 +148,20 @@ def test_console_errors_have_no_traceback(tmp_path: Path) -> None:
         )
         proc = subprocess.run([*command, "--debug", "info", str(bad)], capture_output=True, text=True)
         assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """``lsst-images describe FILE | head`` : the reader leaving is not an error worth a message."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    proc = subprocess.run(
+        [sys.executable, "-m", "lsst.images", "describe", str(SAMPLE)],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr == ""
