@@ -24,6 +24,8 @@ class UsageError(ValueError):
 
 #: Python keyword advice from the library (``pass visit= explicitly``) and the option that supplies it.
 _KEYWORD_ADVICE = re.compile(r"pass (\w+)= explicitly")
+#: How the readers' content guard frames an error: the exception type before, a verdict after.
+_WRAPPED = re.compile(r"^\w+Error: |\s*\(damaged or unsupported file\)$")
 
 
 def exit_status(err: BaseException) -> int:
@@ -46,5 +48,8 @@ def describe_error(err: BaseException) -> str:
         text = f"{err.filename}: {reason[:1].lower()}{reason[1:]}"
     else:
         text = str(err) or type(err).__name__
+    if _KEYWORD_ADVICE.search(text):
+        # A value the file lacks, not a damaged file: drop the wrapper's framing.
+        text = _WRAPPED.sub("", text)
     text = _KEYWORD_ADVICE.sub(lambda m: f"pass --{m.group(1).replace('_', '-')}", text)
     return " ".join(text.split())
