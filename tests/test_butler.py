@@ -547,3 +547,24 @@ def test_dp2_products(storage_class: str) -> None:
         assert len(components["provenance"].inputs) == len(original.provenance.inputs)
         assert len(components["provenance"].contributions) == len(original.provenance.contributions)
         assert sorted(components["aperture_corrections"]) == sorted(original.aperture_corrections)
+
+
+def test_sky_projection_and_transform_as_datasets(visit: li.VisitImage) -> None:
+    """The shipped configuration stores SkyProjection and Transform datasets as JSON files."""
+    projection = visit.sky_projection
+    transform = projection.pixel_to_sky_transform
+    with TemporaryButler(projection="SkyProjection", transform="Transform") as tb:
+        ref_p = tb.butler.put(projection, tb.projection)
+        ref_t = tb.butler.put(transform, tb.transform)
+        assert tb.butler.getURI(ref_p).ospath.endswith(".json")
+        assert tb.butler.getURI(ref_t).ospath.endswith(".json")
+        got_p = tb.butler.get(ref_p)
+        got_t = tb.butler.get(ref_t)
+    assert isinstance(got_p, li.SkyProjection)
+    assert_projections_match(got_p, projection, visit.bbox)
+    assert isinstance(got_t, li.Transform)
+    x, y = _points(visit.bbox)
+    want = transform.apply_forward(x=x, y=y)
+    have = got_t.apply_forward(x=x, y=y)
+    np.testing.assert_allclose(have.x, want.x, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(have.y, want.y, rtol=0, atol=1e-12)

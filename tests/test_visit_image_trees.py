@@ -238,7 +238,6 @@ def test_fits_read_matches_manifest(version: str, name: str) -> None:
 
 
 def test_json_round_trip_reproduces_fixture_tree(tmp_path: Path) -> None:
-    import lsst.images.fits
 
     visit = _fits_read("2100", "visit_full")
     path = tmp_path / "visit.json"

@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..serialization._guard import mark_caller_error
 from ._errors import ArchiveReadError, LegacyFormatError
 from ._fits import LegacyFitsFile, LegacyPlane
 from ._masks import map_legacy_mask, read_mask_plane_cards, strip_mask_plane_cards
@@ -608,10 +609,14 @@ def _resolve_value(what: str, given: Any, sources: list[tuple[str, Any]], filena
     first = next(((name, value) for name, value in sources if value is not None), None)
     if given is not None:
         if first is not None and first[1] != given:
-            raise ValueError(f"{what}={given!r} disagrees with {first[0]}={first[1]!r} in {filename!r}.")
+            raise mark_caller_error(
+                ValueError(f"{what}={given!r} disagrees with {first[0]}={first[1]!r} in {filename!r}.")
+            )
         return given
     if first is None:
-        raise ValueError(f"No value found for {what} in {filename!r}; pass {what}= explicitly.")
+        raise mark_caller_error(
+            ValueError(f"No value found for {what} in {filename!r}; pass {what}= explicitly.")
+        )
     return first[1]
 
 

@@ -44,15 +44,21 @@ def mark_caller_error(err: BaseException) -> BaseException:
 
 @functools.cache
 def _combined(error_type: type[ArchiveReadError], original: type[BaseException]) -> type[ArchiveReadError]:
-    """``error_type`` that is also an ``original`` (if their layouts allow it)."""
+    """``error_type`` that is also an ``original`` (if their layouts and constructors allow it).
+
+    Types whose instances cannot be made from one message (``UnicodeDecodeError``), that
+    render it differently (``KeyError`` quotes it) or whose layout conflicts with ours
+    (``OSError``) are left out: the error is then ``error_type`` alone.
+    """
     if issubclass(original, (RecursionError, MemoryError)) or original in (Exception, RuntimeError):
         return error_type
-    if original.__init__ is not BaseException.__init__ or original.__str__ is not BaseException.__str__:
-        return error_type  # (e.g. UnicodeDecodeError, OSError: other constructors and messages)
     try:
-        return type(error_type.__name__, (error_type, original), {"__module__": error_type.__module__})
-    except TypeError:  # incompatible instance layouts (OSError, UnicodeError, ...)
+        combined = type(error_type.__name__, (error_type, original), {"__module__": error_type.__module__})
+        if str(combined("probe")) != "probe":
+            return error_type
+    except Exception:  # incompatible instance layouts or constructors
         return error_type
+    return combined
 
 
 def _passes(err: BaseException) -> bool:
