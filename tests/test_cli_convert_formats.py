@@ -28,10 +28,11 @@ def test_container_for() -> None:
 
 def test_unknown_extension_fails_before_the_input_is_read(tmp_path, capsys) -> None:
     missing = tmp_path / "does-not-exist.fits"
-    assert main(["convert", str(missing), str(tmp_path / "out.txt")]) == 1
+    # A wrong output name is a command-line mistake: exit status 2, like argparse's own errors.
+    assert main(["convert", str(missing), str(tmp_path / "out.txt")]) == 2
     err = capsys.readouterr().err
     assert "lsst-images convert: error: Cannot tell the archive format" in err and "out.txt" in err
-    assert main(["convert", str(missing), str(tmp_path / "out.sdf"), "--layout", "4300"]) == 1
+    assert main(["convert", str(missing), str(tmp_path / "out.sdf"), "--layout", "4300"]) == 2
     assert "does not apply to NDF output" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 

@@ -22,6 +22,9 @@ def test_tour_runs(tmp_path: Path, capsys) -> None:
     assert main([str(SAMPLES), str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "2 of 2 sample visit images passed every check." in out
+    # The afw-written calexp converts (with the visit id it lacks) to the bundled sample's pixels.
+    assert "same pixels as" in out and "1 of 1 afw-written files converted as expected." in out
+    assert VisitImage.read_fits(str(tmp_path / "hsc_calexp.fits")).obs_info.exposure_id == 904010
     assert sorted(p.name for p in tmp_path.glob("*_cutout.fits")) == [
         "hsc_calexp_sample_cutout.fits",
         "lsstcam_synthetic_visit_cutout.fits",

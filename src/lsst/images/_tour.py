@@ -8,6 +8,11 @@ the sky position at the image centre, convert the pixels to nJy, and cut out a
 small region around a sky position straight from the file
 (``lsst-images cutout --ra --dec --radius``), reading back only that region.
 
+Then, for every afw-written file in ``SAMPLE_DIR/afw`` that `AFW_VISITS` knows,
+it converts the file with ``lsst-images convert --visit`` (afw files often lack
+the visit id) and checks that the result has the pixels of the sample of the same
+name in ``SAMPLE_DIR`` (``<stem>_sample.fits``) when there is one.
+
 Run with ``python -m lsst.images._tour SAMPLE_DIR [OUTPUT_DIR]``.
 """
 
@@ -21,6 +26,9 @@ import numpy as np
 
 from ._visit_image import VisitImage
 from .display._mpl import matplotlib_available
+
+#: Visit ids of the bundled afw files, which their headers do not hold.
+AFW_VISITS = {"hsc_calexp.fits": 904010}
 
 
 def describe_visit(path: Path, output_dir: Path) -> bool:
@@ -70,6 +78,29 @@ def describe_visit(path: Path, output_dir: Path) -> bool:
     return ok and same
 
 
+def convert_afw(path: Path, visit: int, output_dir: Path) -> bool:
+    """Convert one afw-written file; return whether it matches its bundled sample (if any)."""
+    from .cli import main as cli_main
+
+    out = output_dir / path.name
+    args = ["convert", str(path), "--visit", str(visit), str(out)]
+    print(f"\n$ lsst-images {' '.join(args)}")
+    if cli_main(args) != 0:
+        return False
+    converted = VisitImage.read_fits(str(out))
+    print(f"  {converted}")
+    reference = path.parent.parent / f"{path.stem}_sample.fits"
+    if not reference.exists():
+        return True
+    sample = VisitImage.read_fits(str(reference))
+    same = all(
+        np.array_equal(getattr(converted, plane).array, getattr(sample, plane).array, equal_nan=True)
+        for plane in ("image", "mask", "variance")
+    )
+    print(f"  same pixels as {reference}: {same}")
+    return same
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the tour over every sample file; return a process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -82,7 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     results = [describe_visit(path, output_dir) for path in files]
     print(f"\n{sum(results)} of {len(results)} sample visit images passed every check.")
-    return 0 if all(results) else 1
+    afw = [p for p in sorted((sample_dir / "afw").glob("*.fits")) if p.name in AFW_VISITS]
+    converted = [convert_afw(path, AFW_VISITS[path.name], output_dir) for path in afw]
+    if afw:
+        print(f"\n{sum(converted)} of {len(converted)} afw-written files converted as expected.")
+    return 0 if all(results) and all(converted) else 1
 
 
 if __name__ == "__main__":

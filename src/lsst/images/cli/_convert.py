@@ -1,9 +1,10 @@
-"""``lsst-images convert``: rewrite a file written by ``lsst.afw`` in the lsst.images layout.
+"""``lsst-images convert``: rewrite a file in the lsst.images layout or another container.
 
 An afw Exposure with a Detector and a PSF becomes a VisitImage (pass ``--visit``
 and, when the header does not name a known instrument, ``--instrument``); any
 other afw MaskedImage/Exposure file becomes a MaskedImage with its legacy mask
-plane names.  ``--kind`` forces one or the other.  The output's extension picks the
+plane names.  ``--kind`` forces one or the other.  An lsst.images file (either
+layout) is rewritten as the class it holds.  The output's extension picks the
 container: ``.fits`` (lsst.images FITS), ``.json`` or ``.sdf``/``.h5`` (Starlink NDF;
 needs h5py).  No ``lsst.afw`` is needed.
 """
@@ -20,10 +21,10 @@ from typing import Any
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "convert",
-        help="convert an lsst.afw Exposure/MaskedImage FITS file to the lsst.images layout",
+        help="convert an afw Exposure/MaskedImage (or an lsst.images file) to an lsst.images file",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("legacy", nargs="+", help="input FITS file(s) written by lsst.afw")
+    parser.add_argument("legacy", nargs="+", help="input FITS file(s): written by lsst.afw or lsst.images")
     parser.add_argument(
         "output",
         help="output file: .fits, .json, or .sdf/.h5 (NDF); a folder for several inputs (written as .fits)",
@@ -66,7 +67,10 @@ def convert(
     instrument: str | None = None,
     layout: str | None = None,
 ) -> Any:
-    """Read an afw file and write it in the container ``output``'s extension names; return the object.
+    """Read an afw or lsst.images file and write it in the container ``output``'s extension names.
+
+    ``kind``, ``visit`` and ``instrument`` only apply to afw files; an lsst.images
+    file is read as the class it holds.  Returns the object written.
 
     Raises
     ------
@@ -76,8 +80,14 @@ def convert(
     """
     from ..legacy import read_masked_image, read_visit_image
     from ._formats import check_output, write_container
+    from ._sources import open_source
 
     check_output(output, layout)
+    source = open_source(legacy)
+    if not source.is_legacy:
+        obj = source.read()
+        write_container(obj, output, layout=layout)
+        return obj
     if kind == "auto":
         kind = "visit" if _has_visit_components(legacy) else "masked"
     if kind == "visit":

@@ -7,7 +7,8 @@ pixel box containing the circle (clipped to the image), or as a file of sky posi
 ``--positions FILE`` (one ``RA DEC [RADIUS]`` per line), which writes one cut-out per
 position into the ``-o`` folder with a progress bar.  Only the tiles (for afw files,
 the rows) intersecting the box are read, so cut-outs of large or remote files are fast.
-The output is written by our own writer (default lossless compression), in the 2100
+The output is written by our own writer (default lossless compression) in the
+container its extension names (``.fits``, ``.json``, ``.sdf``/``.h5``); FITS in the 2100
 layout unless ``--layout 4300`` is given -- except the DP2 products (cell coadds, whose
 cut-outs keep the PSF, aperture corrections and provenance of the cells they overlap,
 and difference images), written in the 4300 layout by default.
@@ -37,12 +38,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     where.add_argument("--positions", help="file of 'RA DEC [RADIUS]' lines (deg, arcsec): a cut-out each")
     parser.add_argument("--dec", type=float, help="declination of the centre, degrees (ICRS)")
     parser.add_argument("--radius", type=float, help="radius of the circle to include, arcseconds")
-    parser.add_argument("-o", "--output", required=True, help="output FITS file (a folder with --positions)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file: .fits, .json or .sdf/.h5 (a folder with --positions)",
+    )
     parser.add_argument(
         "--layout",
         choices=("2100", "4300"),
         default=None,
-        help="container layout of the output (default: 4300 for coadds and difference images, else 2100)",
+        help="FITS layout of the output (default: 4300 for coadds and difference images, else 2100)",
     )
     add_legacy_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -97,7 +103,7 @@ def parse_positions(path: str, default_radius: float | None) -> list[tuple[float
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import fits
+    from ._formats import check_output, write_container
     from ._sources import open_source, sky_box
 
     ids = {"visit": args.visit, "instrument": args.instrument}
@@ -107,13 +113,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--ra needs --dec and --radius")
     if args.positions is not None:
         return _run_positions(args, ids)
+    check_output(args.output, args.layout)  # a bad output name fails before anything is read
     source = open_source(args.file)
     if args.bbox is not None:
         box = parse_bbox(args.bbox)
     else:
         box = sky_box(source, args.ra, args.dec, args.radius, **ids)
     obj = source.read(box, **ids)
-    fits.write(obj, args.output, layout=args.layout)
+    write_container(obj, args.output, layout=args.layout)
     print(f"wrote {type(obj).__name__} {box} to {args.output}")
     return 0
 

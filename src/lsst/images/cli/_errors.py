@@ -24,6 +24,8 @@ class UsageError(ValueError):
 
 #: Python keyword advice from the library (``pass visit= explicitly``) and the option that supplies it.
 _KEYWORD_ADVICE = re.compile(r"pass (\w+)= explicitly")
+#: How the readers' content guard frames an error: the exception type before, a verdict after.
+_WRAPPED = re.compile(r"^\w+Error: |\s*\(damaged or unsupported file\)$")
 
 
 def exit_status(err: BaseException) -> int:
@@ -35,11 +37,19 @@ def describe_error(err: BaseException) -> str:
     """One-line description of an exception, in terms of command-line options.
 
     Library messages that tell a Python caller to pass ``visit=`` are rewritten
-    to name the option (``--visit``); missing files are reported by name.
+    to name the option (``--visit``); files the system cannot open (missing,
+    a folder, no permission) are reported by name.
     """
-    if isinstance(err, FileNotFoundError) and err.filename is not None:
-        text = f"{err.filename}: no such file"
+    if isinstance(err, OSError) and err.filename is not None:
+        # The OS's "No such file or directory" is shortened; our own reasons are kept.
+        reason = err.strerror or "cannot be opened"
+        if isinstance(err, FileNotFoundError) and not reason.startswith("no such"):
+            reason = "no such file"
+        text = f"{err.filename}: {reason[:1].lower()}{reason[1:]}"
     else:
         text = str(err) or type(err).__name__
+    if _KEYWORD_ADVICE.search(text):
+        # A value the file lacks, not a damaged file: drop the wrapper's framing.
+        text = _WRAPPED.sub("", text)
     text = _KEYWORD_ADVICE.sub(lambda m: f"pass --{m.group(1).replace('_', '-')}", text)
     return " ".join(text.split())

@@ -253,7 +253,9 @@ def describe(path: str) -> dict[str, Any]:
     from ..fits import ExtensionKey, FitsInputArchive, InvalidFitsArchiveError
     from ..fits._layout import to_internal
     from ._products import describe_product
+    from ._sources import check_exists
 
+    check_exists(path)
     try:
         with FitsInputArchive.open(path) as archive:
             raw_tree = archive.get_tree_dict()

@@ -10,7 +10,7 @@ read.  Commands therefore treat both kinds of file the same way.
 
 from __future__ import annotations
 
-__all__ = ("Source", "check_fits_complete", "open_source", "sky_box")
+__all__ = ("Source", "check_exists", "check_fits_complete", "open_source", "sky_box")
 
 import dataclasses
 import os
@@ -111,7 +111,7 @@ def open_source(path: str) -> Source:
     """
     from ..fits import FitsInputArchive, InvalidFitsArchiveError
 
-    _check_exists(path)
+    check_exists(path)
     try:
         with FitsInputArchive.open(path) as archive:
             tree = archive.get_tree_dict()
@@ -123,10 +123,13 @@ def open_source(path: str) -> Source:
     return _archive_source(path, layout, tree)
 
 
-def _check_exists(path: str) -> None:
+def check_exists(path: str) -> None:
+    """Raise an `OSError` naming ``path`` if it is a missing local file or a folder (URLs pass)."""
     local = path[len("file://") :] if path.startswith("file://") else path
     if "://" not in local and not os.path.exists(local):
         raise FileNotFoundError(2, "no such file", path)
+    if "://" not in local and os.path.isdir(local):
+        raise IsADirectoryError(21, "is a folder, not a FITS file", path)
 
 
 def _archive_source(path: str, layout: str, tree: dict[str, Any]) -> Source:

@@ -245,11 +245,12 @@ class FitsInputArchive(InputArchive[PointerModel]):
         size = self._reader.size
         if size == 0:
             raise self._error("file is empty")
+        head = self._read(0, min(size, BLOCK))
+        if not head.startswith(b"SIMPLE  =") and not b"SIMPLE  =".startswith(head):
+            # Checked before the size: a short text file is not FITS at all, not "truncated".
+            raise self._error("not a FITS file (no SIMPLE card at the start)")
         if size < BLOCK:
             raise self._error(f"file is truncated ({size} bytes, less than one FITS block)")
-        head = self._read(0, BLOCK)
-        if not head.startswith(b"SIMPLE  ="):
-            raise self._error("not a FITS file (no SIMPLE card at the start)")
         end = find_header_end(head)
         while end is None and len(head) < min(size, _MAX_HEADER):
             # Long primary headers (legacy files) need more blocks; grow geometrically.
