@@ -117,7 +117,9 @@ def build_coadd(scene_dir: str) -> Any:
     present = np.isfinite(psf[:, :, 0, 0])
     apcorr = {
         "base_PsfFlux_instFlux": C.CellField(bounds, np.where(present, 0.98, np.nan)),
-        "base_GaussianFlux_instFlux": C.CellField(bounds, np.where(present, rng.uniform(0.95, 1.05, (n, n)), np.nan)),
+        "base_GaussianFlux_instFlux": C.CellField(
+            bounds, np.where(present, rng.uniform(0.95, 1.05, (n, n)), np.nan)
+        ),
     }
     fractions = np.clip(rng.normal(0.03, 0.02, image.shape), 0, 1).astype(np.float32)
     coadd = C.CellCoadd(

@@ -12,11 +12,15 @@ import argparse
 import gc
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import progress  # noqa: E402
 
 
 def _masked_image():
@@ -52,7 +56,7 @@ def main(argv=None) -> int:
     times: dict[str, list[float]] = {k: [] for k in ("write on", "write off", "read on", "read off")}
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as folder:
         on, off = os.path.join(folder, "on.fits"), os.path.join(folder, "off.fits")
-        for _ in range(args.runs):
+        for _ in progress(range(args.runs), "checksum runs"):
             times["write on"].append(_time(lambda: fits.write(masked, on)))
             times["write off"].append(_time(lambda: fits.write(masked, off, checksum=False)))
             times["read on"].append(_time(lambda: fits.read(MaskedImage, on)))

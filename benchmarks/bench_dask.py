@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _timing import progress  # noqa: E402
 
 
 def make_files(directory: Path, n: int, size: int) -> list[Path]:
@@ -207,7 +209,7 @@ def run(size: int, n_files: int, repeat: int, output: Path) -> str:
                 first["threads"], result = _timed(lambda: da.median(ld.stack(paths), axis=0).compute())
             assert np.array_equal(result, expected)
             times: dict[str, list[float]] = {"serial": [], "dask2": [], "dask1": []}
-            for _ in range(repeat):
+            for _ in progress(range(repeat), "median runs"):
                 times["serial"].append(_timed(lambda: serial_median(paths))[0])
                 for n, (_, client) in clusters.items():
                     elapsed, result = _timed(lambda client=client: dask_median(paths, client))

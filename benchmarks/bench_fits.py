@@ -51,6 +51,7 @@ PLANE_NAMES = ("IMAGE", "MASK", "VARIANCE")
 
 sys.path.insert(0, str(HERE))
 from _scene import coverage, load_scene, make_scene, save_scene  # noqa: E402
+from _timing import progress  # noqa: E402
 
 
 def find_rubin_python(option: str | None) -> str | None:
@@ -80,7 +81,7 @@ def run_worker(python: str, *args: str) -> dict:
 def interleaved(sides: dict[str, tuple[str, ...]], python: dict[str, str], repeat: int) -> dict:
     """Run each side's worker call ``repeat`` times, alternating sides; collect results per side."""
     results: dict[str, list[dict]] = {side: [] for side in sides}
-    for _ in range(repeat):
+    for _ in progress(range(repeat), "interleaved runs"):
         for side, args in sides.items():
             results[side].append(run_worker(python[side], *args))
     return results

@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("LSST_IMAGES_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 RESULTS = ROOT / "benchmarks" / "results" / "fuzz.md"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from _timing import progress  # noqa: E402
 
 _LEGACY_CLASSES = {"exposure": "MaskedImage", "masked_image": "MaskedImage", "image": "Image"}
 
@@ -224,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         by_mutator: dict = collections.defaultdict(collections.Counter)
         problems: list[str] = []
         started = time.monotonic()
+        bar = iter(progress(range(len(tasks)), "mutants"))
 
         def record(task, result, seconds) -> None:
+            next(bar, None)
             source, seed = task
             mutator, outcome, detail = result
             counts[source["origin"]][outcome] += 1
@@ -242,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             single.close()
 
         def hang(task) -> None:
+            next(bar, None)
             source, seed = task
             counts[source["origin"]]["hang"] += 1
             problems.append(f"| hang | {source['label']} | {seed} | ? | > {args.limit} s |")

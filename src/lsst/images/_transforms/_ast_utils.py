@@ -82,8 +82,12 @@ def ast_from_text(text: str) -> Ast.Object:
     Raises
     ------
     ValueError
-        If the text does not contain an AST object.
+        If the text does not contain an AST object, or is not text AST wrote (checked
+        before AST sees it: AST's reader can crash on damaged dumps).
     """
+    from ._ast_check import check_ast_text
+
+    check_ast_text(text.splitlines())
     try:
         obj = Ast.Channel(_LineSource(text)).read()
     except Ast.AstError as err:

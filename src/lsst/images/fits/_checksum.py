@@ -338,6 +338,20 @@ class SummingReader:
         views = [memoryview(b) for b in blocks]
         return [blocks[k] if (b - a) == len(blocks[k]) else views[k][a:b] for k, a, b in placement]
 
+    def __getattr__(self, attribute: str) -> Any:
+        # ``read_into`` only where the wrapped reader has it (local files): the tile
+        # engine then keeps reading into its reusable buffers instead of fresh memory.
+        reader = self.__dict__.get("_reader")
+        if attribute == "read_into" and hasattr(reader, "read_into"):
+            return self._read_into
+        raise AttributeError(attribute)
+
+    def _read_into(self, offset: int, buffer: Any) -> None:
+        """Fill ``buffer`` from ``offset`` like the wrapped reader, recording its sum."""
+        self._reader.read_into(offset, buffer)
+        view = memoryview(buffer).cast("B")
+        self._record(offset, len(view), view)
+
     def _record(self, offset: int, length: int, block: Any) -> None:
         lo, hi = max(offset, self.start), min(offset + length, self.stop)
         if hi > lo:

@@ -47,6 +47,12 @@ def ast_from_text(text: str) -> Any:
     """Parse AST native ("Channel") text into an AST object."""
     from starlink import Ast
 
+    from .._transforms._ast_check import check_ast_text
+
+    try:
+        check_ast_text(text.splitlines())
+    except ValueError as err:
+        raise LegacyFormatError(str(err)) from err
     result = Ast.Channel(_LineSource(text)).read()
     if result is None:
         raise LegacyFormatError("AST text did not contain an object.")

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import h5py
 from starlink import Ast
 
+from .._transforms._ast_check import check_ast_text
 from ._hds import (
     WCS_RECORD_WIDTH,
     create_structure,
@@ -143,8 +144,13 @@ def read_wcs(ndf: h5py.Group) -> Ast.FrameSet | None:
     if not isinstance(data, h5py.Dataset):
         raise ValueError(f"{node.name} has no DATA records.")
     width = data.dtype.itemsize
+    records = decode_records(read_chars(data), width)
     try:
-        obj = Ast.Channel(_Source(decode_records(read_chars(data), width))).read()
+        check_ast_text(records)
+    except ValueError as err:
+        raise ValueError(f"{data.name} does not hold a valid AST dump: {err}") from err
+    try:
+        obj = Ast.Channel(_Source(records)).read()
     except Ast.AstError as err:
         raise ValueError(f"{data.name} does not hold a valid AST dump: {err}") from err
     if not isinstance(obj, Ast.FrameSet):
