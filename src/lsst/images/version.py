@@ -1,16 +1,12 @@
 """The version of this package, where Rubin's generated ``version`` module keeps it.
 
 Rubin's build writes ``lsst/images/version.py`` with ``__version__`` (e.g.
-``"30.2026.2100"``); this package takes it from its installed distribution
-(``lsst-images-py``) instead, so it cannot go stale.
+``"30.2026.2100"``).  Here the literal below is the single source of the version:
+``pyproject.toml`` reads it (``[tool.setuptools.dynamic]``), so the installed
+distribution's metadata and this module cannot disagree, and ``import lsst.images``
+does not pay for `importlib.metadata` (tens of milliseconds) to learn it.
 """
-
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _distribution_version
 
 __all__ = ["__version__"]
 
-try:
-    __version__: str = _distribution_version("lsst-images-py")
-except PackageNotFoundError:  # a source tree on sys.path that was never installed
-    __version__ = "0+unknown"
+__version__: str = "0.1.0"

@@ -22,7 +22,7 @@ from .._aliases import either
 from .._backgrounds import BackgroundMap
 from .._geom import Box
 from .._image import Image
-from .._mask import Mask, MaskSchema
+from .._mask import Mask, MaskPlane, MaskSchema
 from .._masked_image import MaskedImage
 from .._transforms import TractFrame
 from ..serialization import parametrized
@@ -418,6 +418,42 @@ class CellCoadd(MaskedImage):
                 obj._provenance = provenance
         return obj, compression_options(self, options, layout)
 
+    @staticmethod
+    def from_legacy(  # type: ignore[override]
+        legacy: Any, *, plane_map: Mapping[str, MaskPlane] | None = None, tract_info: Any
+    ) -> CellCoadd:
+        """Convert a legacy ``lsst.cell_coadds.MultipleCellCoadd`` (the 2100 name).
+
+        The legacy object is used through its documented interface only (see
+        `lsst.images.cells._legacy`): the stitched planes, the per-cell PSF kernels,
+        aperture corrections and inputs, the identifiers and the WCS.  ``tract_info``
+        gives the tract bbox (the `TractFrame`) and the patch number.
+        """
+        from ._legacy import cell_coadd_from_legacy
+
+        return cell_coadd_from_legacy(legacy, plane_map=plane_map, tract_info=tract_info)
+
+    @staticmethod
+    def from_legacy_cell_coadd(
+        legacy: Any, *, plane_map: Mapping[str, MaskPlane] | None = None, tract_info: Any
+    ) -> CellCoadd:
+        """The 4300 name of `from_legacy`."""
+        from ._legacy import cell_coadd_from_legacy
+
+        return cell_coadd_from_legacy(legacy, plane_map=plane_map, tract_info=tract_info)
+
+    def to_legacy(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available: building a legacy ``MultipleCellCoadd`` needs the LSST stack.
+
+        (Inherited `MaskedImage.to_legacy` would silently drop the cells, so it is
+        refused here.)
+        """
+        raise _needs_stack("CellCoadd.to_legacy")
+
+    def to_legacy_cell_coadd(self, *args: Any, **kwargs: Any) -> Any:
+        """Not available: see `to_legacy`."""
+        raise _needs_stack("CellCoadd.to_legacy_cell_coadd")
+
     @classmethod
     def read_fits(cls, url: Any, *, bbox: Box | None = None, provenance: bool = True) -> CellCoadd:
         """Read a coadd (2100 or 4300 layout), optionally only the cut-out ``bbox``.
@@ -434,6 +470,14 @@ class CellCoadd(MaskedImage):
         from .. import fits
 
         return fits.read(cls, url, bbox=bbox, provenance=provenance).deserialized
+
+
+def _needs_stack(what: str) -> Exception:
+    try:
+        import lsst.cell_coadds  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return ImportError(f"{what} needs the LSST stack (lsst.cell_coadds), which is not installed.")
+    return NotImplementedError(f"{what}: conversion to lsst.cell_coadds objects is not implemented.")
 
 
 def _restricted_fields(fields: Mapping[str, CellField], bbox: Box) -> dict[str, CellField]:

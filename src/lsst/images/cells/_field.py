@@ -153,6 +153,13 @@ class CellField(BaseField):
         scale, unit = split_factor(factor)
         return type(self)(self._bounds, self._array * scale, unit=multiply_units(self._unit, unit))
 
+    @staticmethod
+    def from_legacy_aperture_correction(legacy: Any, bounds: CellGridBounds) -> CellField:
+        """A `CellField` from a legacy per-cell container of one value per cell (``Index2D`` keys)."""
+        from ._legacy import cell_field_from_legacy
+
+        return cell_field_from_legacy(legacy, bounds)
+
     def serialize(self, archive: OutputArchive[Any]) -> Any:
         """Not supported: see the class notes."""
         raise TypeError(

@@ -125,6 +125,17 @@ class CoaddProvenance:
         """One row per (cell, input observation)."""
         return self._contributions
 
+    @staticmethod
+    def from_legacy(legacy_cell_coadd: Any) -> CoaddProvenance:
+        """The inputs and per-cell contributions of a legacy ``MultipleCellCoadd``.
+
+        Values the legacy version does not carry (an input's overlap polygon,
+        ``unmasked_fraction``) are None or NaN; see `lsst.images.cells._legacy`.
+        """
+        from ._legacy import provenance_from_legacy
+
+        return provenance_from_legacy(legacy_cell_coadd)
+
     @classmethod
     def make_empty_input_table(cls, n_rows: int) -> astropy.table.Table:
         """Return an ``inputs`` table of ``n_rows`` zeroed rows (right columns, dtypes, descriptions)."""

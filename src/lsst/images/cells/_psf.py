@@ -202,6 +202,19 @@ class CellPointSpreadFunction(PointSpreadFunction):
 
     # -- serialization ---------------------------------------------------------------------
 
+    @classmethod
+    def from_legacy(  # type: ignore[override]
+        cls, legacy_psf: Any, bounds: CellGridBounds | None = None
+    ) -> CellPointSpreadFunction:
+        """Convert a legacy ``lsst.cell_coadds.StitchedPsf`` (one kernel image per cell).
+
+        ``bounds`` defaults to the block of cells that have a kernel; cells of the block
+        without one are missing.
+        """
+        from ._legacy import cell_psf_from_legacy
+
+        return cell_psf_from_legacy(legacy_psf, bounds)
+
     def serialize(self, archive: OutputArchive[Any]) -> CellPointSpreadFunctionSerializationModel:
         """Store the kernel array (FITS: the ``PSF`` HDU, one compressed row per tile)."""
         return CellPointSpreadFunctionSerializationModel(

@@ -19,12 +19,9 @@ COMMANDS = ("info", "describe", "show", "cutout", "convert")
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from ..version import __version__
 
-    try:
-        return version("lsst-images-py")
-    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled checkout
-        return "unknown"
+    return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -83,10 +83,17 @@ class PointSpreadFunction(ABC):
     def from_legacy(cls, legacy_psf: Any, bounds: Bounds) -> PointSpreadFunction:
         """Wrap an afw ``Psf``, choosing the most specific wrapper available.
 
-        Piff PSFs become `PiffWrapper`, PSFEx PSFs `PSFExWrapper` and anything
+        Piff PSFs become `PiffWrapper`, PSFEx PSFs `PSFExWrapper`, a cell coadd's
+        ``StitchedPsf`` a `~lsst.images.cells.CellPointSpreadFunction` and anything
         else a generic `LegacyPointSpreadFunction`.
         """
         type_name = type(legacy_psf).__name__
+        if type_name == "StitchedPsf":
+            from ..cells import CellGridBounds, CellPointSpreadFunction
+
+            return CellPointSpreadFunction.from_legacy(
+                legacy_psf, bounds if isinstance(bounds, CellGridBounds) else None
+            )
         if type_name == "PiffPsf":
             from ._piff import PiffWrapper
 
