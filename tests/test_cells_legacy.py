@@ -226,7 +226,8 @@ class _Source:
         return next(self._lines, None)
 
 
-def test_cell_coadd_from_legacy(original):
+def test_cell_coadd_from_legacy(original, monkeypatch):
+    afw.install_geom(monkeypatch)  # the PSF comparison builds lsst.geom points
     legacy = _legacy(original)
     n_x = 7
     tract_info = TractInfo(TRACT_BOX, n_patches_x=n_x)

@@ -16,8 +16,8 @@ import sys
 
 import pytest
 
-# Public names of the API.md sections we implement (``lsst.images.version`` is
-# not implemented).  Kept inline so the test does not need the spec folder.
+# Public names of the API.md sections (``lsst.images.version`` is tested in
+# test_version.py).  Kept inline so the test does not need the spec folder.
 PUBLIC_NAMES: dict[str, tuple[str, ...]] = {
     "lsst.images": tuple(
         """
