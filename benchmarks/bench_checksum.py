@@ -73,7 +73,8 @@ def main(argv=None) -> int:
         "# Checksum cost",
         "",
         f"4096x4096 MaskedImage (float32 image + 14-plane mask + float32 variance, lossless GZIP_2 row "
-        f"tiles), file {size / 1e6:.1f} MB; {args.runs} interleaved runs (which side goes first alternates), `gc.collect()` and `os.sync()` "
+        f"tiles), file {size / 1e6:.1f} MB; {args.runs} interleaved runs (which side goes first "
+        "alternates), `gc.collect()` and `os.sync()` "
         f"before each; {os.cpu_count()} CPUs.  *on*: `fits.write` default (DATASUM/CHECKSUM on every HDU) "
         "and `fits.read` default (verified); *off*: `checksum=False` / `verify=False` (same file).",
         "",
