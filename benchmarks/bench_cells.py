@@ -137,7 +137,8 @@ def report(repeat: int, written: dict, checks: dict, timings: dict, load_start, 
     lines += [
         "",
         f"Write (not a target): ours {written['ours']['seconds']:.2f} s, "
-        f"{written['ours']['size'] / 1e6:.1f} MB; Rubin {written['rubin']['seconds']:.2f} s, {written['rubin']['size'] / 1e6:.1f} MB (one run each).",
+        f"{written['ours']['size'] / 1e6:.1f} MB; Rubin {written['rubin']['seconds']:.2f} s, "
+        f"{written['rubin']['size'] / 1e6:.1f} MB (one run each).",
         "",
         "Checks: " + "; ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in checks.items()) + ".",
         "",
