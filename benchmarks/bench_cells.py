@@ -25,11 +25,9 @@ results go to ``benchmarks/results/cells.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -41,30 +39,20 @@ RUBIN_CANDIDATES = (HERE / ".venv-rubin-4300", HERE.parent.parent / "venvs" / "r
 sys.path.insert(0, str(HERE))
 from _scene import make_scene, save_scene  # noqa: E402
 from _timing import progress  # noqa: E402
+from _workers import find_python  # noqa: E402
+from _workers import run_worker as _run_worker  # noqa: E402
 
 TARGETS = {"read": 5.0, "cutout": 4.0}
 
 
 def find_rubin_python(option: str | None) -> str | None:
     """The interpreter of a Rubin 4300 environment, or None."""
-    if option:
-        return option
-    if os.environ.get("LSST_IMAGES_RUBIN_4300_PYTHON"):
-        return os.environ["LSST_IMAGES_RUBIN_4300_PYTHON"]
-    for venv in RUBIN_CANDIDATES:
-        if (venv / "bin" / "python").exists():
-            return str(venv / "bin" / "python")
-    return None
+    return find_python(option, ("LSST_IMAGES_RUBIN_4300_PYTHON",), RUBIN_CANDIDATES)
 
 
 def run_worker(python: str, *args: str) -> dict:
     """One `_cells_worker.py` operation in a fresh interpreter; its JSON result."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # load cached bytecode, as an installed package does
-    proc = subprocess.run([python, str(WORKER), *args], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{python} {' '.join(args)} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _run_worker(WORKER, python, *args)
 
 
 def main(argv: list[str] | None = None) -> int:

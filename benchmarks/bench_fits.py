@@ -32,11 +32,9 @@ Run: ``python benchmarks/bench_fits.py [--size 4096] [--repeat 3] [--rubin-pytho
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -52,30 +50,20 @@ PLANE_NAMES = ("IMAGE", "MASK", "VARIANCE")
 sys.path.insert(0, str(HERE))
 from _scene import coverage, load_scene, make_scene, save_scene  # noqa: E402
 from _timing import progress  # noqa: E402
+from _workers import find_python  # noqa: E402
+from _workers import run_worker as _run_worker  # noqa: E402
 
 
 def find_rubin_python(option: str | None) -> str | None:
     """The interpreter of the Rubin 2100 environment, or None when there is none."""
-    if option:
-        return option
-    if os.environ.get("LSST_IMAGES_RUBIN_PYTHON"):
-        return os.environ["LSST_IMAGES_RUBIN_PYTHON"]
-    for venv in RUBIN_CANDIDATES:
-        if (venv / "bin" / "python").exists():
-            return str(venv / "bin" / "python")
-    return None
+    return find_python(
+        option, ("LSST_IMAGES_RUBIN_PYTHON", "LSST_IMAGES_RUBIN_2100_PYTHON"), RUBIN_CANDIDATES
+    )
 
 
 def run_worker(python: str, *args: str) -> dict:
     """Run one `_fits_worker.py` operation in a fresh interpreter; return its JSON result."""
-    env = dict(os.environ)
-    # Modules load from cached bytecode, as in an installed package (the development
-    # machines set PYTHONDONTWRITEBYTECODE, which would recompile everything each time).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    proc = subprocess.run([python, str(WORKER), *args], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{python} {' '.join(args)} failed:\n{proc.stderr}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return _run_worker(WORKER, python, *args)
 
 
 def interleaved(sides: dict[str, tuple[str, ...]], python: dict[str, str], repeat: int) -> dict:
