@@ -31,6 +31,7 @@ __all__ = (
     "ones_sum",
     "parse_datasum",
     "sealed_header_bytes",
+    "sealed_header_bytes_for_sum",
     "verify_data",
     "verify_header",
 )
@@ -223,9 +224,14 @@ def sealed_header_bytes(header: astropy.io.fits.Header, parts: Iterable[Any]) ->
     The cards are set on ``header`` (replacing any stale ones), the header is formatted
     once with a placeholder and the placeholder is then filled in.
     """
+    return sealed_header_bytes_for_sum(header, data_sum(parts))
+
+
+def sealed_header_bytes_for_sum(header: astropy.io.fits.Header, datasum: int) -> bytes:
+    """`sealed_header_bytes` for a data part whose sum is already known (streamed writes)."""
     from ._headers import header_to_bytes
 
-    for keyword, value, comment in checksum_cards(data_sum(parts)):
+    for keyword, value, comment in checksum_cards(datasum):
         header[keyword] = (value, comment)
     return header_with_checksum(header_to_bytes(header), int(header["DATASUM"]))
 

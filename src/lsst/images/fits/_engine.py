@@ -9,7 +9,15 @@ one place.
 
 from __future__ import annotations
 
-__all__ = ("EncodedHDU", "RowSource", "TileCompression", "decode_image", "encode_image", "open_range_reader")
+__all__ = (
+    "EncodedHDU",
+    "RowSource",
+    "StreamedHDU",
+    "TileCompression",
+    "decode_image",
+    "encode_image",
+    "open_range_reader",
+)
 
 from ._io import open_range_reader
-from ._tiles import EncodedHDU, RowSource, TileCompression, decode_image, encode_image
+from ._tiles import EncodedHDU, RowSource, StreamedHDU, TileCompression, decode_image, encode_image

@@ -38,7 +38,7 @@ from ..serialization import (
     TableModel,
     no_header_updates,
 )
-from ._checksum import sealed_header_bytes
+from ._checksum import SumAccumulator, combine, ones_sum, sealed_header_bytes, sealed_header_bytes_for_sum
 from ._common import JSON_COLUMN, JSON_EXTNAME, PointerModel
 from ._headers import BLOCK, LOCATOR_CARDS, header_to_bytes, padded
 from ._opaque import EXTNAME_REGEX, ExtensionKey, FitsOpaqueMetadata
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import astropy.units
 
     from .._transforms import FrameSet
+    from ._engine import StreamedHDU
 
 _INDEX_COLUMNS = ("EXTNAME", "EXTVER", "XTENSION", "ZIMAGE", "HDRADDR", "DATADDR", "DATSIZE")
 
@@ -315,7 +316,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         """Encode ``array`` (an ndarray or a row source) as the next image HDU for ``name``."""
         from astropy.io import fits
 
-        from ._engine import encode_image
+        from ._engine import StreamedHDU, encode_image
 
         datatype = NumberType.from_numpy(array.dtype)
         key = self._next_key(name)
@@ -341,15 +342,71 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
 
                 encoded = encode_ndarray(array, tile, threads=self._threads)
             else:
-                encoded = encode_image(array, tile, threads=self._threads)
+                encoded = encode_image(array, tile, threads=self._threads, stream=self._streams())
             for card in encoded.cards:
                 header.append(tuple(card), end=True)
+            if isinstance(encoded, StreamedHDU):
+                _insert_extname(header, key, compressed=True)
+                update_header(header)
+                self._finish_header(header, key, [])
+                self._write_streamed_hdu(header, encoded, key)
+                return ArrayReferenceModel(source=str(key), shape=list(array.shape), datatype=datatype)
             data, trailing, zimage = encoded.parts, list(encoded.trailing_cards), tile is not None
         _insert_extname(header, key, compressed=zimage)
         update_header(header)
         self._finish_header(header, key, trailing)
         self._write_hdu(header, data, key, zimage)
         return ArrayReferenceModel(source=str(key), shape=list(array.shape), datatype=datatype)
+
+    def _streams(self) -> bool:
+        """Whether compressed HDUs are written while they compress (a real file can be patched)."""
+        return _file_descriptor(self._stream) is not None
+
+    def _write_streamed_hdu(
+        self, header: astropy.io.fits.Header, encoded: StreamedHDU, key: ExtensionKey
+    ) -> None:
+        """Append a compressed image HDU whose payloads arrive while it is written.
+
+        The header (with placeholder table cards and checksums) and a zeroed table are
+        written first, then each chunk of tile payloads as the workers finish it (the
+        kernel starts writing it to disk at once, see `write_buffers`), then the header
+        and table are rewritten in place with the real heap size, longest payload,
+        descriptors and checksums.  Header cards keep their number, so the header keeps
+        its length: the file is byte for byte what `_write_hdu` would have written.
+        """
+        hdraddr = self._offset
+        placeholder = self._header_bytes(header, [])
+        write_buffers(self._stream, [placeholder, b"\0" * encoded.table_size])
+        heap = SumAccumulator() if self._checksum else None
+        sizes: list[int] = []
+        for payloads in encoded.chunks:
+            write_buffers(self._stream, payloads)
+            sizes.extend(len(p) for p in payloads)
+            if heap is not None:
+                for payload in payloads:
+                    heap.add(payload)
+        cards, table, heap_size = encoded.layout(sizes)
+        total = len(table) + heap_size
+        if total % BLOCK:
+            write_buffers(self._stream, [b"\0" * (BLOCK - total % BLOCK)])
+        for keyword, value, comment in cards:
+            header[keyword] = (value, comment)
+        if heap is None:
+            final = header_to_bytes(header)
+        else:
+            # The table is a whole number of 4-byte words: the heap's sum needs no shift.
+            final = sealed_header_bytes_for_sum(header, combine([ones_sum(table), heap.value]))
+        if len(final) != len(placeholder) or len(table) != encoded.table_size:
+            raise RuntimeError(
+                f"streamed HDU {key}: the final header or table changed size"
+            )  # pragma: no cover
+        self._stream.flush()
+        fd = _file_descriptor(self._stream)
+        assert fd is not None
+        os.pwrite(fd, final + table, self._start + hdraddr)
+        dataddr = hdraddr + len(final)
+        self._offset = dataddr + padded(total)
+        self._rows.append(_IndexRow(key.name, key.ver, "BINTABLE", True, hdraddr, dataddr, padded(total)))
 
     def _precompressed_parts(
         self, hdu: astropy.io.fits.BinTableHDU, header: astropy.io.fits.Header

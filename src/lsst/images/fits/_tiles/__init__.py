@@ -15,6 +15,22 @@ estimate, quantize/dequantize), `._codec` (pixel representations, one-tile decod
 
 from __future__ import annotations
 
-__all__ = ("EncodedHDU", "RowSource", "TileCompression", "decode_image", "encode_image", "read_raw_tiles")
+__all__ = (
+    "EncodedHDU",
+    "RowSource",
+    "StreamedHDU",
+    "TileCompression",
+    "decode_image",
+    "encode_image",
+    "read_raw_tiles",
+)
 
-from ._engine import EncodedHDU, RowSource, TileCompression, decode_image, encode_image, read_raw_tiles
+from ._engine import (
+    EncodedHDU,
+    RowSource,
+    StreamedHDU,
+    TileCompression,
+    decode_image,
+    encode_image,
+    read_raw_tiles,
+)

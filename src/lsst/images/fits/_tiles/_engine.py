@@ -15,13 +15,21 @@ full-plane read never holds more than a few chunks of compressed data at once.
 
 from __future__ import annotations
 
-__all__ = ("EncodedHDU", "RowSource", "TileCompression", "decode_image", "encode_image", "read_raw_tiles")
+__all__ = (
+    "EncodedHDU",
+    "RowSource",
+    "StreamedHDU",
+    "TileCompression",
+    "decode_image",
+    "encode_image",
+    "read_raw_tiles",
+)
 
 import concurrent.futures
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,7 +47,7 @@ from ._codec import (
     to_disk,
 )
 from ._geometry import TileGrid, normalize_region
-from ._table import VLA_DTYPES, TableLayout, TileRows, build_table, pad_block
+from ._table import VLA_DTYPES, TableLayout, TileRows, build_table, pad_block, table_layout
 
 #: Upper bound of raw (decoded) bytes handled by one chunk; bounds transient memory.
 _CHUNK_MAX = 1 << 20
@@ -387,7 +395,8 @@ def encode_image(
     *,
     threads: int | None = None,
     level: int | None = None,
-) -> EncodedHDU:
+    stream: bool = False,
+) -> EncodedHDU | StreamedHDU:
     """Encode a 2-D array as an image HDU.
 
     Parameters
@@ -401,6 +410,9 @@ def encode_image(
         Worker threads (default: one per CPU).
     level
         Deflate level for gzip tiles (default tuned for speed; files stay standard).
+    stream
+        Return a `StreamedHDU` (payloads produced while the writer writes them) for
+        lossless compression, where the format allows it; an `EncodedHDU` otherwise.
 
     Raises
     ------
@@ -456,6 +468,8 @@ def encode_image(
         trailing = [("ZBLANK", _quantize.NULL_VALUE, "")] if any(r[4] for r in flat) else []
         cards = table.cards + _compressed_cards(array, grid, compression, True)
         return EncodedHDU(cards, trailing, table.parts)
+    if stream and (streamed := _stream_lossless(array, compression, threads, level)) is not None:
+        return streamed
     return _encode_lossless(array, compression, threads, level)
 
 
@@ -466,10 +480,10 @@ def _tile_grid(shape: tuple[int, ...], compression: TileCompression) -> TileGrid
     return TileGrid((h, w), (tile[0], tile[1]))
 
 
-def _encode_lossless(
+def _lossless_plan(
     array: np.ndarray | RowSource, compression: TileCompression, threads: int | None, level: int | None
-) -> EncodedHDU:
-    """Lossless tile compression of a native-endian array (or row source, whole-row gzip tiles)."""
+) -> tuple[TileGrid, list[np.ndarray], Callable[[np.ndarray], list[bytes]]]:
+    """The tile grid, the chunks of tiles and the function compressing one chunk."""
     algorithm = compression.algorithm
     gz_level = _gzip.DEFAULT_LEVEL if level is None else level
     grid = _tile_grid(array.shape, compression)
@@ -481,10 +495,67 @@ def _encode_lossless(
         with np.errstate(invalid="ignore"):
             source = np.asarray(array).astype(np.int32)
     chunks = _chunks(grid, tiles, array.dtype.itemsize, threads)
-    results = _run(lambda c: _lossless_chunk(source, grid, c, algorithm, gz_level), chunks, threads)
+    return grid, chunks, lambda c: _lossless_chunk(source, grid, c, algorithm, gz_level)
+
+
+def _encode_lossless(
+    array: np.ndarray | RowSource, compression: TileCompression, threads: int | None, level: int | None
+) -> EncodedHDU:
+    """Lossless tile compression of a native-endian array (or row source, whole-row gzip tiles)."""
+    grid, chunks, work = _lossless_plan(array, compression, threads, level)
+    results = _run(work, chunks, threads)
     table = build_table([p for group in results for p in group])
     cards = table.cards + _compressed_cards(array, grid, compression, False)
     return EncodedHDU(cards, [], table.parts)
+
+
+@dataclasses.dataclass
+class StreamedHDU:
+    """A lossless compressed image HDU whose tile payloads are produced while it is written.
+
+    A writer writes the header built from `cards` (placeholder table cards: the heap size
+    and longest payload are not known yet, but the cards are the same ones, so the
+    header has its final length) and `table_size` zero bytes, then the payload lists
+    `chunks` yields in file order, as the worker threads finish them (so the disk works
+    while later tiles compress), and finally patches the header and table with `layout`
+    of the payload sizes.  The bytes are exactly those of the `EncodedHDU` path.
+    """
+
+    cards: list[tuple[str, Any, str]]
+    n_rows: int
+    chunks: Iterator[list[bytes]]
+
+    @property
+    def table_size(self) -> int:
+        """Bytes of the table before the heap (32-bit descriptors: 8 bytes a row)."""
+        return 8 * self.n_rows
+
+    def layout(self, sizes: Sequence[int]) -> tuple[list[tuple[str, Any, str]], bytes, int]:
+        """Final ``(table cards, table bytes, heap size)`` for the payload ``sizes``."""
+        return table_layout(np.asarray(sizes, dtype=np.int64), descriptor="P")
+
+
+def _stream_lossless(
+    array: np.ndarray | RowSource, compression: TileCompression, threads: int | None, level: int | None
+) -> StreamedHDU | None:
+    """A `StreamedHDU` for ``array``, or None when its heap could need 64-bit descriptors."""
+    grid, chunks, work = _lossless_plan(array, compression, threads, level)
+    raw = int(np.prod(array.shape)) * array.dtype.itemsize
+    # Deflate adds at most ~5 bytes per 64 KiB stored block plus a member's framing: stay
+    # far from the 2 GiB where the table would need 64-bit ("Q") descriptors.
+    if raw + raw // 256 + 64 * grid.n_tiles >= 2**31:
+        return None
+    placeholder, _, _ = table_layout(np.zeros(grid.n_tiles, dtype=np.int64), descriptor="P")
+    cards = placeholder + _compressed_cards(array, grid, compression, False)
+    return StreamedHDU(cards, grid.n_tiles, _run_lazily(work, chunks, threads))
+
+
+def _run_lazily(func: Callable[[Any], Any], items: Sequence[Any], threads: int | None) -> Iterator[Any]:
+    """Like `_run`, but yield the results in order as they are ready."""
+    workers = min(_workers(threads), len(items))
+    if workers <= 1:
+        return (func(item) for item in items)
+    return _pool(_workers(threads)).map(func, items)
 
 
 # --------------------------------------------------------------------------- decoding

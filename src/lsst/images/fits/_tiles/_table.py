@@ -155,13 +155,44 @@ def build_table(
     the heap exceeds 2 GiB.
     """
     n = len(compressed)
-    quantized = zscale is not None
     sizes = np.fromiter((len(c) for c in compressed), dtype=np.int64, count=n)
     gsizes = (
         np.fromiter((len(c) for c in gzip_fallback), dtype=np.int64, count=n)
         if gzip_fallback is not None
-        else np.zeros(n, dtype=np.int64)
+        else None
     )
+    cards, table, heap_size = table_layout(sizes, gsizes, zscale, zzero, descriptor)
+    heap_parts: list[bytes] = []
+    if gzip_fallback is None:
+        heap_parts = list(compressed)
+    else:
+        for c, g in zip(compressed, gzip_fallback, strict=True):
+            heap_parts.append(c)
+            if g:
+                heap_parts.append(g)
+    # No join: the payloads are written as they are (see EncodedHDU.parts).
+    total = len(table) + heap_size
+    return BuiltTable(cards, [table, *heap_parts, b"\0" * (-total % BLOCK)])
+
+
+def table_layout(
+    sizes: np.ndarray,
+    gsizes: np.ndarray | None = None,
+    zscale: np.ndarray | None = None,
+    zzero: np.ndarray | None = None,
+    descriptor: str | None = None,
+) -> tuple[list[tuple[str, Any, str]], bytes, int]:
+    """``(cards, table bytes, heap size)`` of a compressed-image table for payload sizes.
+
+    The heap holds, row by row, the ``sizes[i]`` bytes of COMPRESSED_DATA then (quantized
+    images, ``gsizes`` given) the ``gsizes[i]`` bytes of GZIP_COMPRESSED_DATA.  Knowing
+    only the sizes is enough, so a writer can stream the payloads first and lay out the
+    table afterwards (`build_table` is this plus the payloads).
+    """
+    n = len(sizes)
+    quantized = zscale is not None
+    if gsizes is None:
+        gsizes = np.zeros(n, dtype=np.int64)
     heap_size = int(sizes.sum() + gsizes.sum())
     wide = heap_size >= 2**31 if descriptor is None else descriptor.upper() == "Q"
     desc = "Q" if wide else "P"
@@ -198,15 +229,4 @@ def build_table(
     for k, (name, tform, _) in enumerate(fields, start=1):
         cards.append((f"TTYPE{k}", name, ""))
         cards.append((f"TFORM{k}", tform, ""))
-    heap_parts: list[bytes] = []
-    if gzip_fallback is None:
-        heap_parts = list(compressed)
-    else:
-        for c, g in zip(compressed, gzip_fallback, strict=True):
-            heap_parts.append(c)
-            if g:
-                heap_parts.append(g)
-    # No join: the payloads are written as they are (see EncodedHDU.parts).
-    table = rows.tobytes()
-    total = len(table) + heap_size
-    return BuiltTable(cards, [table, *heap_parts, b"\0" * (-total % BLOCK)])
+    return cards, rows.tobytes(), heap_size
