@@ -19,7 +19,7 @@ from astropy.io import fits as afits
 from lsst.images import Image, MaskedImage, MaskPlane, MaskSchema, fits
 from lsst.images.fits import FitsCompressionAlgorithm, FitsCompressionOptions
 from lsst.images.fits._output import FitsOutputArchive
-from lsst.images.fits._tiles import _engine
+from lsst.images.fits._tiles import _encode
 
 
 def _masked() -> MaskedImage:
@@ -72,7 +72,7 @@ def test_failure_while_streaming_leaves_the_old_file(tmp_path: Path, monkeypatch
     path = tmp_path / "image.fits"
     path.write_bytes(b"old contents")
     calls = {"n": 0}
-    original = _engine._lossless_chunk
+    original = _encode._lossless_chunk
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -80,7 +80,7 @@ def test_failure_while_streaming_leaves_the_old_file(tmp_path: Path, monkeypatch
             raise MemoryError("simulated failure in a worker")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_engine, "_lossless_chunk", failing)
+    monkeypatch.setattr(_encode, "_lossless_chunk", failing)
     big = Image(np.zeros((2048, 512), dtype=np.float32))
     with pytest.raises(MemoryError, match="simulated"):
         fits.write(big, str(path))

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import astropy.units
 import numpy as np
-from numpy.polynomial import chebyshev
 
 from ._base import BaseField, Factor, as_coordinate_arrays, multiply_units, split_factor
 
@@ -39,6 +38,8 @@ def _clenshaw_rows_then_columns(coefficients: np.ndarray, v: np.ndarray, u: np.n
     bit-identical, at a fraction of the cost.
     """
     # Sums over p for each q, one value per row: shape (n_x, n_rows).
+    from numpy.polynomial import chebyshev  # (imported on first use: keeps import lsst.images light)
+
     per_row = chebyshev.chebval(v, coefficients)
     rows = [r[:, np.newaxis] for r in per_row]
     x = u[np.newaxis, :]
@@ -142,6 +143,8 @@ class ChebyshevField(BaseField):
         self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
     ) -> np.ndarray | astropy.units.Quantity:
         xa, ya = as_coordinate_arrays(x, y)
+        from numpy.polynomial import chebyshev
+
         values = chebyshev.chebval2d(self._map_y(ya), self._map_x(xa), self._matrix)
         return self._finish(values, quantity)
 
@@ -226,6 +229,8 @@ class ChebyshevField(BaseField):
         bbox = bounds.bbox
         v = _remap(ya, bbox.y.start, bbox.y.size)
         u = _remap(xa, bbox.x.start, bbox.x.size)
+        from numpy.polynomial import chebyshev
+
         vy = chebyshev.chebvander(v, y_order)  # (n, y_order + 1)
         vx = chebyshev.chebvander(u, x_order)  # (n, x_order + 1)
         p_index, q_index = np.meshgrid(np.arange(y_order + 1), np.arange(x_order + 1), indexing="ij")

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, Self
 
 import numpy as np
 
-from .._atomic import atomic_output, start_writeback
+from .._atomic import atomic_output
 from ..serialization import (
     ArchiveTree,
     ArrayReferenceModel,
@@ -39,10 +39,12 @@ from ..serialization import (
     no_header_updates,
 )
 from ._checksum import SumAccumulator, combine, ones_sum, sealed_header_bytes, sealed_header_bytes_for_sum
-from ._common import JSON_COLUMN, JSON_EXTNAME, PointerModel
+from ._common import JSON_EXTNAME, PointerModel
 from ._headers import BLOCK, LOCATOR_CARDS, header_to_bytes, padded
+from ._index_hdus import IndexRow, index_hdu, json_hdu, make_pointer, model_json
 from ._opaque import EXTNAME_REGEX, ExtensionKey, FitsOpaqueMetadata
 from ._options import FitsCompressionOptions, SeedSequence
+from ._write_buffers import file_descriptor, write_buffers
 
 if TYPE_CHECKING:
     import astropy.io.fits
@@ -52,28 +54,9 @@ if TYPE_CHECKING:
     from .._transforms import FrameSet
     from ._engine import StreamedHDU
 
-_INDEX_COLUMNS = ("EXTNAME", "EXTVER", "XTENSION", "ZIMAGE", "HDRADDR", "DATADDR", "DATSIZE")
-
 
 def _utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-
-
-class _IndexRow:
-    """Where one HDU landed in the file (one row of the INDEX table)."""
-
-    __slots__ = ("name", "ver", "xtension", "zimage", "hdraddr", "dataddr", "datsize")
-
-    def __init__(
-        self, name: str, ver: int, xtension: str, zimage: bool, hdraddr: int, dataddr: int, datsize: int
-    ) -> None:
-        self.name = name
-        self.ver = ver
-        self.xtension = xtension
-        self.zimage = zimage
-        self.hdraddr = hdraddr
-        self.dataddr = dataddr
-        self.datsize = datsize
 
 
 class FitsOutputArchive(OutputArchive[PointerModel]):
@@ -133,7 +116,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         self._data_model = data_model
         self._threads = threads
         self._checksum = checksum
-        self._rows: list[_IndexRow] = []
+        self._rows: list[IndexRow] = []
         self._versions: dict[str, int] = {}
         self._pointer_rows: list[bytes] = []
         self._pointers: dict[Hashable, PointerModel] = {}
@@ -143,7 +126,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         self._primary = self._make_primary_header(update_header)
         primary_bytes = self._header_bytes(self._primary, [])
         self._stream.write(primary_bytes)
-        self._rows.append(_IndexRow("", 1, "IMAGE", False, 0, len(primary_bytes), 0))
+        self._rows.append(IndexRow("", 1, "IMAGE", False, 0, len(primary_bytes), 0))
         self._offset = len(primary_bytes)
 
     # ------------------------------------------------------------------ construction
@@ -243,7 +226,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         datsize = padded(size)
         self._offset = dataddr + datsize
         xtension = str(header["XTENSION"]).strip()
-        self._rows.append(_IndexRow(key.name, key.ver, xtension, zimage, hdraddr, dataddr, datsize))
+        self._rows.append(IndexRow(key.name, key.ver, xtension, zimage, hdraddr, dataddr, datsize))
 
     def _header_bytes(self, header: astropy.io.fits.Header, parts: Sequence[Any]) -> bytes:
         """Serialize a header, with checksum cards for the data ``parts`` unless disabled."""
@@ -360,7 +343,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
 
     def _streams(self) -> bool:
         """Whether compressed HDUs are written while they compress (a real file can be patched)."""
-        return _file_descriptor(self._stream) is not None
+        return file_descriptor(self._stream) is not None
 
     def _write_streamed_hdu(
         self, header: astropy.io.fits.Header, encoded: StreamedHDU, key: ExtensionKey
@@ -401,12 +384,12 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                 f"streamed HDU {key}: the final header or table changed size"
             )  # pragma: no cover
         self._stream.flush()
-        fd = _file_descriptor(self._stream)
+        fd = file_descriptor(self._stream)
         assert fd is not None
         os.pwrite(fd, final + table, self._start + hdraddr)
         dataddr = hdraddr + len(final)
         self._offset = dataddr + padded(total)
-        self._rows.append(_IndexRow(key.name, key.ver, "BINTABLE", True, hdraddr, dataddr, padded(total)))
+        self._rows.append(IndexRow(key.name, key.ver, "BINTABLE", True, hdraddr, dataddr, padded(total)))
 
     def _precompressed_parts(
         self, hdu: astropy.io.fits.BinTableHDU, header: astropy.io.fits.Header
@@ -504,8 +487,8 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         if key in self._pointers:
             return self._pointers[key]
         model = serializer(NestedOutputArchive(name, self))
-        self._pointer_rows.append(_model_json(model))
-        pointer = _make_pointer(len(self._pointer_rows), len(self._pointer_rows[-1]))
+        self._pointer_rows.append(model_json(model))
+        pointer = make_pointer(len(self._pointer_rows), len(self._pointer_rows[-1]))
         self._pointers[key] = pointer
         return pointer
 
@@ -526,14 +509,14 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
     def add_tree(self, tree: ArchiveTree | bytes | Mapping[str, Any]) -> None:
         """Write the JSON HDU (tree + pointer rows) and INDEX HDU, then patch the locator cards."""
         self._check_open()
-        rows = [_model_json(tree)] + self._pointer_rows
+        rows = [model_json(tree)] + self._pointer_rows
         json_start = self._offset
-        json_header, json_data = _json_hdu(rows)
+        json_header, json_data = json_hdu(rows)
         if self._layout == "4300":
             json_header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
         self._write_hdu(json_header, json_data, ExtensionKey(JSON_EXTNAME), False)
         index_start = self._offset
-        index_header, index_data = _index_hdu(self._rows)
+        index_header, index_data = index_hdu(self._rows)
         if self._layout == "4300":
             index_header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
         index_bytes = self._header_bytes(index_header, [index_data])
@@ -578,62 +561,6 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-#: Buffers handed to one ``os.writev`` call (POSIX guarantees at least 16; Linux takes 1024).
-def _iov_max() -> int:
-    try:
-        return max(16, min(1024, os.sysconf("SC_IOV_MAX")))
-    except (AttributeError, ValueError, OSError):
-        return 16
-
-
-_IOV_MAX = _iov_max()
-
-
-def write_buffers(stream: IO[bytes], buffers: Sequence[Any]) -> None:
-    """Write ``buffers`` to ``stream`` in order without joining them first.
-
-    On a real file the buffers go to the kernel with ``os.writev`` (a tile-compressed
-    HDU is thousands of small payloads: joining them would copy the whole file once
-    more, and writing them one by one would cost a system call each); other streams
-    get one ``write`` per buffer.  Short writes are resumed where they stopped.
-    """
-    views = [b if type(b) is bytes else memoryview(b).cast("B") for b in buffers]
-    views = [v for v in views if len(v)]
-    fd = _file_descriptor(stream) if len(views) > 2 else None
-    if fd is None:
-        for view in views:
-            stream.write(view)
-        return
-    stream.flush()
-    position = stream.tell()
-    total = 0
-    i = 0
-    while i < len(views):
-        batch = views[i : i + _IOV_MAX]
-        written = os.writev(fd, batch)
-        total += written
-        for view in batch:
-            if written >= len(view):
-                written -= len(view)
-                i += 1
-            else:
-                views[i] = memoryview(view)[written:]
-                break
-    # The buffered stream does not know the descriptor moved: tell it.
-    stream.seek(position + total)
-    start_writeback(fd, position, total)
-
-
-def _file_descriptor(stream: IO[bytes]) -> int | None:
-    """The OS file descriptor behind ``stream`` if it is a plain file opened for writing."""
-    if not hasattr(os, "writev") or not isinstance(stream, (io.BufferedWriter, io.BufferedRandom, io.FileIO)):
-        return None
-    try:
-        return stream.fileno()
-    except (OSError, ValueError):
-        return None
 
 
 def _is_scalar(value: Any) -> bool:
@@ -700,95 +627,6 @@ def _is_compression_structural(keyword: str) -> bool:
 def _precompressed_shape(header: astropy.io.fits.Header) -> tuple[int, ...]:
     n = int(header.get("ZNAXIS", 0))
     return tuple(int(header[f"ZNAXIS{i}"]) for i in range(n, 0, -1))
-
-
-def _model_json(model: Any) -> bytes:
-    """Compact JSON bytes of a tree (pydantic model, dict or bytes), NaN written as tokens."""
-    if isinstance(model, (bytes, bytearray)):
-        return bytes(model)
-    if hasattr(model, "model_dump_json"):
-        return model.model_dump_json().encode("utf-8")
-    # Plain JSON values (e.g. 4300-layout trees): use pydantic's serializer so that floats
-    # are spelled exactly as a model dump would spell them (0.00001, not 1e-05).
-    import pydantic_core
-
-    return pydantic_core.to_json(model, inf_nan_mode="constants")
-
-
-def _make_pointer(row: int, nbytes: int) -> PointerModel:
-    column = TableColumnModel(
-        name=JSON_COLUMN,
-        data=ArrayReferenceModel(source=f"fits:{JSON_EXTNAME}[1]", shape=[nbytes], datatype=NumberType.uint8),
-    )
-    return PointerModel(column=column, row=row)
-
-
-def _json_hdu(rows: list[bytes]) -> tuple[astropy.io.fits.Header, bytes]:
-    """Header and data (descriptors + heap) of the JSON HDU: one ``PB(n)`` column."""
-    from astropy.io import fits
-
-    descriptors = np.empty((len(rows), 2), dtype=">i4")
-    offset = 0
-    for i, row in enumerate(rows):
-        descriptors[i] = (len(row), offset)
-        offset += len(row)
-    header = fits.Header()
-    header["XTENSION"] = ("BINTABLE", "binary table extension")
-    header["BITPIX"] = (8, "array data type")
-    header["NAXIS"] = (2, "number of array dimensions")
-    header["NAXIS1"] = (8, "length of dimension 1")
-    header["NAXIS2"] = (len(rows), "length of dimension 2")
-    header["PCOUNT"] = (offset, "number of group parameters")
-    header["GCOUNT"] = (1, "number of groups")
-    header["TFIELDS"] = (1, "number of table fields")
-    header["TTYPE1"] = JSON_COLUMN
-    header["TFORM1"] = f"PB({max(len(r) for r in rows)})"
-    header["EXTNAME"] = (JSON_EXTNAME, "extension name")
-    return header, descriptors.tobytes() + b"".join(rows)
-
-
-def _index_hdu(rows: list[_IndexRow]) -> tuple[astropy.io.fits.Header, bytes]:
-    """Header and data of the INDEX HDU listing every HDU from the primary through JSON."""
-    from astropy.io import fits
-
-    width = max(1, max(len(r.name) for r in rows))
-    dtype = np.dtype(
-        [
-            ("EXTNAME", f"S{width}"),
-            ("EXTVER", ">i4"),
-            ("XTENSION", "S8"),
-            ("ZIMAGE", "S1"),
-            ("HDRADDR", ">i8"),
-            ("DATADDR", ">i8"),
-            ("DATSIZE", ">i8"),
-        ]
-    )
-    table = np.zeros(len(rows), dtype=dtype)
-    for i, r in enumerate(rows):
-        table[i] = (
-            r.name.encode("ascii"),
-            r.ver,
-            r.xtension.encode("ascii"),
-            b"T" if r.zimage else b"F",
-            r.hdraddr,
-            r.dataddr,
-            r.datsize,
-        )
-    header = fits.Header()
-    header["XTENSION"] = ("BINTABLE", "binary table extension")
-    header["BITPIX"] = (8, "array data type")
-    header["NAXIS"] = (2, "number of array dimensions")
-    header["NAXIS1"] = (dtype.itemsize, "length of dimension 1")
-    header["NAXIS2"] = (len(rows), "length of dimension 2")
-    header["PCOUNT"] = (0, "number of group parameters")
-    header["GCOUNT"] = (1, "number of groups")
-    header["TFIELDS"] = (7, "number of table fields")
-    forms = (f"{width}A", "J", "8A", "L", "K", "K", "K")
-    for i, (name, form) in enumerate(zip(_INDEX_COLUMNS, forms, strict=True), start=1):
-        header[f"TTYPE{i}"] = name
-        header[f"TFORM{i}"] = form
-    header["EXTNAME"] = ("INDEX", "extension name")
-    return header, table.tobytes()
 
 
 # ---------------------------------------------------------------------- top-level function
