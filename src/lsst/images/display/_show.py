@@ -258,11 +258,17 @@ def _draw_planes(ax: Any, picture: Picture, planes: list[str], alpha: float) -> 
             label=name,
         )
         handles.append(Patch(facecolor=color, edgecolor="none", label=name))
+    from matplotlib.transforms import offset_copy
+
+    # Below the bottom tick labels and axis label, whatever the size of the axes: an
+    # offset in points (the sky axes' RA/Dec labels take more room than pixel ticks).
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-42 if has_sky_axes(ax) else -30, units="points")
     ax.legend(
         handles=handles,
         title="mask planes",
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.18 if has_sky_axes(ax) else -0.1),
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=below,
         ncol=min(4, len(handles)),
         fontsize="small",
         frameon=False,
