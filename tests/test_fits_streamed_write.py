@@ -86,3 +86,18 @@ def test_failure_while_streaming_leaves_the_old_file(tmp_path: Path, monkeypatch
         fits.write(big, str(path))
     assert path.read_bytes() == b"old contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["image.fits"]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("shape", [(1, 7), (5, 3000), (257, 64)])
+def test_streamed_file_is_identical_for_any_thread_count_and_shape(
+    tmp_path: Path, monkeypatch, threads, shape
+):
+    rng = np.random.default_rng(shape[0])
+    image = Image(rng.normal(size=shape).astype(np.float32))
+    a, b = tmp_path / "streamed.fits", tmp_path / "buffered.fits"
+    fits.write(image, str(a), threads=threads)
+    monkeypatch.setattr(FitsOutputArchive, "_streams", lambda self: False)
+    fits.write(image, str(b), threads=threads)
+    assert a.read_bytes() == b.read_bytes()
+    np.testing.assert_array_equal(Image.read_fits(str(a)).array, image.array)
