@@ -19,6 +19,7 @@ import contextlib
 import datetime
 import io
 import os
+import stat
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any, Self
 
@@ -342,8 +343,14 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         return ArrayReferenceModel(source=str(key), shape=list(array.shape), datatype=datatype)
 
     def _streams(self) -> bool:
-        """Whether compressed HDUs are written while they compress (a real file can be patched)."""
-        return file_descriptor(self._stream) is not None
+        """Whether compressed HDUs are written while they compress (a regular file can be patched)."""
+        fd = file_descriptor(self._stream)
+        if fd is None:
+            return False
+        try:
+            return stat.S_ISREG(os.fstat(fd).st_mode) and self._stream.seekable()
+        except (OSError, ValueError):
+            return False
 
     def _write_streamed_hdu(
         self, header: astropy.io.fits.Header, encoded: StreamedHDU, key: ExtensionKey
