@@ -27,17 +27,19 @@ def _iov_max() -> int:
 _IOV_MAX = _iov_max()
 
 
-def write_buffers(stream: IO[bytes], buffers: Sequence[Any]) -> None:
+def write_buffers(stream: IO[bytes], buffers: Sequence[Any], *, direct: bool = False) -> None:
     """Write ``buffers`` to ``stream`` in order without joining them first.
 
     On a real file the buffers go to the kernel with ``os.writev`` (a tile-compressed
     HDU is thousands of small payloads: joining them would copy the whole file once
     more, and writing them one by one would cost a system call each); other streams
     get one ``write`` per buffer.  Short writes are resumed where they stopped.
+    ``direct`` takes the ``os.writev`` path (which also starts the kernel's writeback of
+    what was written) even for one or two buffers, for callers writing large blocks.
     """
     views = [b if type(b) is bytes else memoryview(b).cast("B") for b in buffers]
     views = [v for v in views if len(v)]
-    fd = file_descriptor(stream) if len(views) > 2 else None
+    fd = file_descriptor(stream) if len(views) > 2 or (direct and views) else None
     if fd is None:
         for view in views:
             stream.write(view)
