@@ -137,6 +137,7 @@ def _moment(shape: Any, name: str) -> float:
 
 def provenance_from_legacy(legacy: Any) -> CoaddProvenance:
     """The inputs and per-cell contributions of a ``MultipleCellCoadd`` as a `CoaddProvenance`."""
+    from .._polygon import Polygon
     from ._provenance import CoaddProvenance
 
     observations: dict[tuple[str, int, int], Any] = {}
@@ -155,7 +156,7 @@ def provenance_from_legacy(legacy: Any) -> CoaddProvenance:
         inputs_table["physical_filter"][n] = str(getattr(obs, "physical_filter", ""))
         inputs_table["day_obs"][n] = int(getattr(obs, "day_obs", 0) or 0)
         polygon = polygons.get(obs) if hasattr(polygons, "get") else None
-        inputs_table["polygon"][n] = _polygon_from_legacy(polygon) if polygon is not None else None
+        inputs_table["polygon"][n] = Polygon.from_legacy(polygon) if polygon is not None else None
     rows.sort(key=lambda row: (row[0], row[1]))
     table = CoaddProvenance.make_empty_contribution_table(len(rows))
     for n, (cell, key, info) in enumerate(rows):
@@ -171,12 +172,6 @@ def provenance_from_legacy(legacy: Any) -> CoaddProvenance:
         table["psf_shape_xy"][n] = _moment(shape, "Ixy")
         table["psf_shape_flag"][n] = bool(getattr(info, "psf_shape_flag", False))
     return CoaddProvenance(inputs_table, table)
-
-
-def _polygon_from_legacy(polygon: Any) -> Any:
-    from .._polygon import Polygon
-
-    return Polygon.from_legacy(polygon)
 
 
 def cell_coadd_from_legacy(

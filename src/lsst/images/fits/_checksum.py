@@ -325,6 +325,10 @@ class SummingReader:
         self.size = reader.size
         self.remote = getattr(reader, "remote", True)
         self._pieces: list[tuple[int, int, int]] = []  # (offset, length, sum)
+        if hasattr(reader, "read_into"):
+            # Local files: the tile engine then keeps reading into its reusable buffers
+            # instead of fresh memory.
+            self.read_into = self._read_into
 
     def read_ranges(self, ranges: Any) -> list[bytes]:
         """Read like the wrapped reader, recording the sum of every range read."""
@@ -343,14 +347,6 @@ class SummingReader:
             self._record(offset, length, block)
         views = [memoryview(b) for b in blocks]
         return [blocks[k] if (b - a) == len(blocks[k]) else views[k][a:b] for k, a, b in placement]
-
-    def __getattr__(self, attribute: str) -> Any:
-        # ``read_into`` only where the wrapped reader has it (local files): the tile
-        # engine then keeps reading into its reusable buffers instead of fresh memory.
-        reader = self.__dict__.get("_reader")
-        if attribute == "read_into" and hasattr(reader, "read_into"):
-            return self._read_into
-        raise AttributeError(attribute)
 
     def _read_into(self, offset: int, buffer: Any) -> None:
         """Fill ``buffer`` from ``offset`` like the wrapped reader, recording its sum."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ("INDEX_COLUMNS", "IndexRow", "index_hdu", "json_hdu", "make_pointer", "model_json")
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,21 +23,17 @@ if TYPE_CHECKING:
 INDEX_COLUMNS = ("EXTNAME", "EXTVER", "XTENSION", "ZIMAGE", "HDRADDR", "DATADDR", "DATSIZE")
 
 
+@dataclasses.dataclass(slots=True)
 class IndexRow:
     """Where one HDU landed in the file (one row of the INDEX table)."""
 
-    __slots__ = ("name", "ver", "xtension", "zimage", "hdraddr", "dataddr", "datsize")
-
-    def __init__(
-        self, name: str, ver: int, xtension: str, zimage: bool, hdraddr: int, dataddr: int, datsize: int
-    ) -> None:
-        self.name = name
-        self.ver = ver
-        self.xtension = xtension
-        self.zimage = zimage
-        self.hdraddr = hdraddr
-        self.dataddr = dataddr
-        self.datsize = datsize
+    name: str
+    ver: int
+    xtension: str
+    zimage: bool
+    hdraddr: int
+    dataddr: int
+    datsize: int
 
 
 def model_json(model: Any) -> bytes:

@@ -223,8 +223,20 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         if size % BLOCK:
             parts.append(b"\0" * (BLOCK - size % BLOCK))
         write_buffers(self._stream, [header_bytes, *parts])
-        dataddr = hdraddr + len(header_bytes)
-        datsize = padded(size)
+        self._record_hdu(header, key, zimage, hdraddr, len(header_bytes), size)
+
+    def _record_hdu(
+        self,
+        header: astropy.io.fits.Header,
+        key: ExtensionKey,
+        zimage: bool,
+        hdraddr: int,
+        header_size: int,
+        data_size: int,
+    ) -> None:
+        """Advance past an HDU just written and add its INDEX row."""
+        dataddr = hdraddr + header_size
+        datsize = padded(data_size)
         self._offset = dataddr + datsize
         xtension = str(header["XTENSION"]).strip()
         self._rows.append(IndexRow(key.name, key.ver, xtension, zimage, hdraddr, dataddr, datsize))
@@ -310,6 +322,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
             precompressed = self._opaque.maybe_use_precompressed(key.name)
             if precompressed is not None and _precompressed_shape(precompressed.header) != array.shape:
                 precompressed = None
+        streamed = None
         if precompressed is not None:
             data, trailing, zimage = self._precompressed_parts(precompressed, header)
         else:
@@ -330,16 +343,16 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
             for card in encoded.cards:
                 header.append(tuple(card), end=True)
             if isinstance(encoded, StreamedHDU):
-                _insert_extname(header, key, compressed=True)
-                update_header(header)
-                self._finish_header(header, key, [])
-                self._write_streamed_hdu(header, encoded, key)
-                return ArrayReferenceModel(source=str(key), shape=list(array.shape), datatype=datatype)
-            data, trailing, zimage = encoded.parts, list(encoded.trailing_cards), tile is not None
+                streamed, data, trailing, zimage = encoded, [], [], True
+            else:
+                data, trailing, zimage = encoded.parts, list(encoded.trailing_cards), tile is not None
         _insert_extname(header, key, compressed=zimage)
         update_header(header)
         self._finish_header(header, key, trailing)
-        self._write_hdu(header, data, key, zimage)
+        if streamed is not None:
+            self._write_streamed_hdu(header, streamed, key)
+        else:
+            self._write_hdu(header, data, key, zimage)
         return ArrayReferenceModel(source=str(key), shape=list(array.shape), datatype=datatype)
 
     def _streams(self) -> bool:
@@ -398,9 +411,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         fd = file_descriptor(self._stream)
         assert fd is not None
         os.pwrite(fd, final + table, self._start + hdraddr)
-        dataddr = hdraddr + len(final)
-        self._offset = dataddr + padded(total)
-        self._rows.append(IndexRow(key.name, key.ver, "BINTABLE", True, hdraddr, dataddr, padded(total)))
+        self._record_hdu(header, key, True, hdraddr, len(final), total)
 
     def _precompressed_parts(
         self, hdu: astropy.io.fits.BinTableHDU, header: astropy.io.fits.Header

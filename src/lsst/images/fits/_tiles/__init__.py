@@ -10,7 +10,8 @@ Tiles are processed in parallel threads.
 Module map: `._geometry` (tile grid, region -> tiles), `._gzip` (gzip members, ISA-L),
 `._rice` (RICE_1 via astropy's compiled coder), `._quantize` (dither sequence, noise
 estimate, quantize/dequantize), `._codec` (pixel representations, one-tile decoding),
-`._table` (the compressed BINTABLE), `._engine` (public API, threading).
+`._table` (the compressed BINTABLE), `._encode` (encoding), `._engine` (decoding),
+`._threads` (worker pools, chunks, scratch buffers).
 """
 
 from __future__ import annotations
@@ -25,12 +26,5 @@ __all__ = (
     "read_raw_tiles",
 )
 
-from ._engine import (
-    EncodedHDU,
-    RowSource,
-    StreamedHDU,
-    TileCompression,
-    decode_image,
-    encode_image,
-    read_raw_tiles,
-)
+from ._encode import EncodedHDU, RowSource, StreamedHDU, TileCompression, encode_image
+from ._engine import decode_image, read_raw_tiles

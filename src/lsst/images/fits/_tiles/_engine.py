@@ -6,21 +6,12 @@ converted without a full-size temporary).  Small reads, and every read from a re
 reader (``reader.remote``), fetch all their tiles in one coalesced request; large local
 reads fetch chunk by chunk, so a full-plane read never holds more than a few chunks of
 compressed data at once.  Encoding lives in `._encode`, the worker threads in
-`._threads`; the encoding names are re-exported here, the engine's historical entry
-point.
+`._threads`.
 """
 
 from __future__ import annotations
 
-__all__ = (
-    "EncodedHDU",
-    "RowSource",
-    "StreamedHDU",
-    "TileCompression",
-    "decode_image",
-    "encode_image",
-    "read_raw_tiles",
-)
+__all__ = ("decode_image", "read_raw_tiles")
 
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -35,7 +26,6 @@ from ._codec import (
     memory_dtype,
     native_from_shuffled,
 )
-from ._encode import EncodedHDU, RowSource, StreamedHDU, TileCompression, encode_image
 from ._geometry import TileGrid, normalize_region
 from ._table import VLA_DTYPES, TableLayout, TileRows, pad_block
 from ._threads import _CHUNK_MAX, _SCRATCH_KEEP, _chunks, _run, _scratch
