@@ -80,6 +80,8 @@ PUBLIC_NAMES: dict[str, tuple[str, ...]] = {
 # Modules that ``import lsst.images`` must leave unimported (they are only
 # needed by particular operations and cost a lot of start-up time).
 HEAVY_MODULES = (
+    "astropy",  # astropy.units alone costs ~0.2 s: units stay text until used (lsst.images._lazy)
+    "astropy.units",
     "scipy",
     "shapely",
     "astropy.wcs",

@@ -1,9 +1,12 @@
-"""Reading pixels does not import the heavy optional parts of astropy and friends.
+"""Reading pixels does not import astropy and friends.
 
-A fresh process that reads a cut-out of a visit image and touches only its pixel planes
-must not pay for importing ``astropy.io.fits`` (the container parses its own cards) or
-``astro_metadata_translator`` (``obs_info`` is validated on first use).  Each case runs
-in a subprocess so that modules imported by other tests do not hide an import.
+A fresh process that reads a visit image (whole, then a cut-out) and touches only its
+pixel planes must not pay for importing astropy at all: not ``astropy.io.fits`` (the
+container parses its own cards), not ``astropy.units`` (units stay validated text until
+asked for, see `lsst.images.serialization.UnitText`), not ``astro_metadata_translator``
+(``obs_info`` is validated on first use).  Asking for a unit or the detector's orientation
+afterwards gives real astropy objects.  Each case runs in a subprocess so that modules
+imported by other tests do not hide an import.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pytest
 from conftest import FIXTURES
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data" / "lsstcam_synthetic_visit.fits"
-HEAVY = ("astropy.io.fits", "astro_metadata_translator")
+HEAVY = ("astropy", "astro_metadata_translator")
 
 _PROBE = r"""
 import json, sys
@@ -37,7 +40,15 @@ same = (cut.bbox == box
         and np.array_equal(cut.variance.array, full.variance.array[ys, xs], equal_nan=True)
         and np.array_equal(cut.mask.array, full.mask.array[ys, xs]))
 new = sorted(set(sys.modules) - before)
-print(json.dumps({"same": bool(same), "modules": sorted(sys.modules), "new": new}))
+modules = sorted(sys.modules)
+import astropy.units as u
+units = [str(cut.unit), str(cut.variance.unit), str(full.image.unit)]
+typed = all(isinstance(x, u.UnitBase) for x in (cut.unit, cut.image.unit, cut.variance.unit))
+scaling = full.photometric_scaling
+typed = typed and (scaling is None or isinstance(scaling.unit, u.UnitBase))
+yaw = full.detector.orientation.yaw
+typed = typed and isinstance(yaw, u.Quantity) and yaw.unit.is_equivalent(u.rad)
+print(json.dumps({"same": bool(same), "modules": modules, "new": new, "units": units, "typed": typed}))
 """
 
 
@@ -70,5 +81,8 @@ def test_pixel_cutout_imports_nothing_heavy(path: Path) -> None:
     ]
     for heavy in HEAVY:
         assert not any(name == heavy or name.startswith(heavy + ".") for name in loaded), (heavy, loaded)
+    # Units read as text become astropy units when asked for, of the right kind.
+    assert result["units"] == ["nJy", "nJy2", "nJy"], result["units"]
+    assert result["typed"]
     # A second read in the same process imports nothing at all.
     assert not [name for name in result["new"] if not name.startswith("encodings.")], result["new"]

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from types import EllipsisType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-import astropy.units as u
 import pydantic
 
 from ._geom import Box
@@ -25,6 +24,8 @@ from ._visit_image import VisitImage
 from .serialization import parametrized
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from ._backgrounds import BackgroundMap
     from ._difference_image_model import DifferenceImageSerializationModel
     from ._geom import Bounds
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from .fields import BaseField
     from .psfs import PointSpreadFunction
     from .serialization import ArchiveReadError, MetadataValue, OutputArchive
+else:
+    from ._lazy import astropy_units as u
 
 
 def _to_polygon(value: Any) -> Polygon:
@@ -213,7 +216,7 @@ class DifferenceImage(VisitImage):
 
     def convert_unit(
         self,
-        unit: u.UnitBase = u.nJy,
+        unit: u.UnitBase | str = "nJy",
         copy: Literal["as-needed"] | bool = True,
         copy_detector: bool = False,
     ) -> DifferenceImage:

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
-import astropy.units as u
 import numpy as np
 import numpy.typing as npt
 import pydantic
@@ -32,22 +31,20 @@ from .serialization import (
     parametrized,
 )
 from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
+from .serialization._units import UnitText, resolved_unit, stored_unit, units_equal
 from .utils import is_none
 
 if TYPE_CHECKING:
     import astropy.io.fits
+    import astropy.units as u
 
     from ._transforms import Projection
     from .serialization import MetadataValue
+else:
+    from ._lazy import astropy_units as u
 
 
-def _normalize_unit(unit: Any) -> u.UnitBase | None:
-    """Convert unit-like input (strings included) to an astropy unit, keeping `None`."""
-    if unit is None:
-        return None
-    if isinstance(unit, u.UnitBase):
-        return unit
-    return u.Unit(unit)
+_normalize_unit = stored_unit
 
 
 def _resolve_shape_and_bbox(
@@ -282,7 +279,11 @@ class Image(ArrayImage):
     @property
     def unit(self) -> u.UnitBase | None:
         """Astropy unit of the pixel values, or `None`."""
-        return self._unit
+        unit = self._unit
+        if type(unit) is UnitText:
+            # Read from a file as validated text (see `~lsst.images.serialization.UnitText`).
+            unit = self._unit = unit.to_unit()
+        return unit
 
     @property
     def quantity(self) -> u.Quantity:
@@ -291,11 +292,12 @@ class Image(ArrayImage):
         Images without a unit are treated as dimensionless.  Assigning a
         Quantity converts it to the image's unit and writes in place.
         """
-        return self._array << (self._unit if self._unit is not None else u.dimensionless_unscaled)
+        unit = self.unit
+        return self._array << (unit if unit is not None else u.dimensionless_unscaled)
 
     @quantity.setter
     def quantity(self, value: u.Quantity | npt.ArrayLike) -> None:
-        target = self._unit if self._unit is not None else u.dimensionless_unscaled
+        target = self.unit if self._unit is not None else u.dimensionless_unscaled
         self._array[...] = u.Quantity(value).to_value(target)
 
     # -- subsets and views -------------------------------------------------
@@ -355,7 +357,7 @@ class Image(ArrayImage):
             return NotImplemented
         return (
             self._bbox == other._bbox
-            and self._unit == other._unit
+            and units_equal(self._unit, other._unit)
             and _arrays_equal(self._array, other._array)
         )
 
@@ -397,7 +399,7 @@ class Image(ArrayImage):
             coordinates, or `None` to omit it.
         """
         updater = _make_header_updater(
-            self, unit=self._unit, update_header=update_header, add_offset_wcs=add_offset_wcs
+            self, unit=self.unit, update_header=update_header, add_offset_wcs=add_offset_wcs
         )
         reference = archive.add_array(self._array, update_header=updater)
         data = reference if self._unit is None else reference.with_units(self._unit)
@@ -526,7 +528,7 @@ class ImageSerializationModel(ArchiveTree, Generic[P]):
     @property
     def unit(self) -> u.UnitBase | None:
         """Unit of the stored pixel values (no pixels are read)."""
-        return _split_quantity(self.data)[1]
+        return resolved_unit(_split_quantity(self.data)[1])
 
     def deserialize(
         self,

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Generic, Literal
 
-import astropy.units as u
 import numpy as np
 import pydantic
 
@@ -21,11 +20,16 @@ from ._transforms._models import ProjectionSerializationModel
 from .fits._options import FitsCompressionOptions
 from .serialization import ArchiveTree, InputArchive, InvalidParameterError, OutputArchive, parametrized
 from .serialization._archive import ArrayRequest, P  # one shared TypeVar: ``Model[P]`` is ``Model`` itself
+from .serialization._units import squared_unit, units_equal
 from .utils import is_none
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from ._transforms import Projection
     from .serialization import MetadataValue
+else:
+    from ._lazy import astropy_units as u
 
 
 class MaskedImage(GeneralizedImage):
@@ -88,7 +92,8 @@ class MaskedImage(GeneralizedImage):
                 raise ValueError(f"Image ({image.bbox}) and mask ({mask.bbox}) bboxes do not agree.")
             if mask.projection is not projection:
                 mask = mask.view(projection=projection)
-        expected_unit = None if image.unit is None else image.unit**2
+        # Stored units (text for planes read from a file): compared without importing astropy.
+        expected_unit = None if image._unit is None else squared_unit(image._unit)
         if variance is None:
             variance = Image(
                 1.0, bbox=image.bbox, dtype=np.float32, unit=expected_unit, projection=projection
@@ -96,12 +101,12 @@ class MaskedImage(GeneralizedImage):
         else:
             if variance.bbox != image.bbox:
                 raise ValueError(f"Image ({image.bbox}) and variance ({variance.bbox}) bboxes do not agree.")
-            if variance.unit is None:
+            if variance._unit is None:
                 if expected_unit is not None:
                     variance = variance.view(unit=expected_unit)
-            elif image.unit is None:
+            elif image._unit is None:
                 raise ValueError(f"Image has no units but variance does ({variance.unit}).")
-            elif variance.unit != expected_unit:
+            elif not units_equal(variance._unit, expected_unit):
                 raise ValueError(
                     f"Variance unit ({variance.unit}) should be the square of the image unit ({image.unit})."
                 )

@@ -8,8 +8,9 @@ times the ~25 ms of a warm 200x200 cut-out).  Doing both here moves that work in
 as fast as a warm one.  Validation itself is unchanged: every tree a read parses is
 still validated in full; only the validators are ready before the first file arrives.
 
-Nothing here imports the heavy optional modules (astropy.io.fits, astropy.table,
-astro_metadata_translator, scipy, ...): the read path does not need them.
+Nothing here imports astropy (units read from files stay validated text until used,
+see `~lsst.images.serialization.UnitText`) or the heavy optional modules
+(astro_metadata_translator, scipy, ...): the read path does not need them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from ._mask import MaskSerializationModel
 from ._masked_image import MaskedImageSerializationModel
 from .fits import PointerModel, _engine, _input, _layout  # noqa: F401  (container and tile engine)
 from .serialization import parametrized
-from .serialization._units import parse_unit
 
 
 def _build_tree_validators() -> None:
@@ -36,9 +36,6 @@ def _build_tree_validators() -> None:
         _visit_image_model.VisitImageSerializationModel,
     ):
         parametrized(model, PointerModel).model_rebuild()
-    # The units visit-image files name (the generic parser is precompiled; this fills the cache).
-    for text in ("nJy", "nJy**2", "nJy / electron", "rad"):
-        parse_unit(text)
 
 
 _build_tree_validators()

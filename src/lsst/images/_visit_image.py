@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Literal
 
-import astropy.units as u
 import numpy as np
 
 from ._aliases import either
@@ -26,6 +25,8 @@ from .psfs import GaussianPointSpreadFunction, PointSpreadFunction
 from .serialization import ArchiveReadError, MetadataValue, OutputArchive, parametrized
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     # astro_metadata_translator pulls in astropy.coordinates and astropy.io.fits, so it is only
     # imported (by the serialization model) when a visit image is actually written or read.
     from astro_metadata_translator import ObservationInfo
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from ._geom import Bounds
     from ._transforms import ProjectionAstropyView
     from ._visit_image_model import VisitImageSerializationModel
+else:
+    from ._lazy import astropy_units as u
 
 
 class DeferredObservationInfo:
@@ -163,7 +166,7 @@ class VisitImage(MaskedImage):
             raise TypeError(f"band must be a str, not {type(band).__name__}.")
         if not isinstance(image, Image):
             raise TypeError(f"image must be an Image, not {type(image).__name__}.")
-        if image.unit is None:
+        if image._unit is None:  # (the stored unit: text read from a file is not parsed here)
             raise TypeError("A VisitImage's image plane must have a unit.")
         if projection is None:
             projection = image.projection
@@ -269,7 +272,9 @@ class VisitImage(MaskedImage):
 
     @photometric_scaling.setter
     def photometric_scaling(self, value: BaseField | None) -> None:
-        if value is not None and value.unit is None:
+        # Fields of this package keep a unit read from a file as text: test it without parsing.
+        stored = getattr(value, "_unit", ...)
+        if value is not None and (value.unit if stored is ... else stored) is None:
             raise TypeError("photometric_scaling must have units (e.g. nJy / electron).")
         self._photometric_scaling = value
 
@@ -373,7 +378,7 @@ class VisitImage(MaskedImage):
 
     def convert_unit(
         self,
-        unit: u.UnitBase = u.nJy,
+        unit: u.UnitBase | str = "nJy",
         copy: Literal["as-needed"] | bool = True,
         copy_detector: bool = False,
     ) -> VisitImage:

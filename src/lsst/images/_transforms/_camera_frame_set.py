@@ -6,7 +6,6 @@ __all__ = ("CameraFrameSet",)
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import astropy.units as u
 from starlink import Ast
 
 from .._geom import Box, Interval
@@ -16,8 +15,12 @@ from ._frames import DetectorFrame, FieldAngleFrame, FocalPlaneFrame, Frame
 from ._transform import Transform
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from ..serialization import OutputArchive
     from ._models import CameraFrameSetSerializationModel
+else:
+    from .._lazy import astropy_units as u
 
 I = TypeVar("I", bound=Frame)  # noqa: E741
 O = TypeVar("O", bound=Frame)  # noqa: E741

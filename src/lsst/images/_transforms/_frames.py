@@ -27,14 +27,18 @@ __all__ = (
 
 import enum
 import math
-from typing import Annotated, Any, Literal, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar, runtime_checkable
 
-import astropy.units as u
 import numpy as np
 import pydantic
 
 from .._geom import Box
-from ..serialization import Unit
+from ..serialization._units import ResolvedUnit
+
+if TYPE_CHECKING:
+    import astropy.units as u
+else:
+    from .._lazy import astropy_units as u
 
 T = TypeVar("T")
 
@@ -192,7 +196,7 @@ class FocalPlaneFrame(_EuclideanFrameMixin, pydantic.BaseModel):
 
     instrument: str
     visit: Annotated[int | None, pydantic.Field(exclude_if=_exclude_none)] = None
-    unit: Unit
+    unit: ResolvedUnit
     frame_type: Literal["FOCAL_PLANE"] = "FOCAL_PLANE"
 
     def __hash__(self) -> int:
@@ -238,7 +242,7 @@ class GeneralFrame(_EuclideanFrameMixin, pydantic.BaseModel):
 
     model_config = _FROZEN
 
-    unit: Unit
+    unit: ResolvedUnit
     frame_type: Literal["GENERAL"] = "GENERAL"
 
     def __hash__(self) -> int:

@@ -6,7 +6,6 @@ __all__ = ("Projection", "SkyProjection")
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import astropy.units as u
 from starlink import Ast
 
 from .._geom import XY, Bounds, Box
@@ -14,12 +13,15 @@ from ._frames import ICRS, Frame, SkyFrame
 from ._transform import Transform
 
 if TYPE_CHECKING:
+    import astropy.units as u
     import astropy.wcs
     from astropy.coordinates import SkyCoord
 
     from ..serialization import OutputArchive
     from ._astropy_view import ProjectionAstropyView
     from ._models import ProjectionSerializationModel
+else:
+    from .._lazy import astropy_units as u
 
 F = TypeVar("F", bound=Frame)
 T = TypeVar("T")

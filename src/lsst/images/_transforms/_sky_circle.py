@@ -7,15 +7,17 @@ __all__ = ("box_from_sky_circle",)
 import math
 from typing import TYPE_CHECKING, Any
 
-import astropy.units as u
 import numpy as np
 
 from .._geom import Box, Interval
 
 if TYPE_CHECKING:
+    import astropy.units as u
     from astropy.coordinates import Angle, SkyCoord
 
     from ._projection import Projection
+else:
+    from .._lazy import astropy_units as u
 
 
 def box_from_sky_circle(

@@ -7,7 +7,6 @@ __all__ = ("Transform", "TransformCompositionError")
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import astropy.units as u
 import numpy as np
 from starlink import Ast
 
@@ -16,11 +15,14 @@ from . import _ast_utils
 from ._frames import Frame, SkyFrame
 
 if TYPE_CHECKING:
+    import astropy.units as u
     import astropy.wcs
 
     from ..serialization import OutputArchive
     from ._models import TransformSerializationModel
     from ._projection import Projection
+else:
+    from .._lazy import astropy_units as u
 
 I = TypeVar("I", bound=Frame)  # noqa: E741
 O = TypeVar("O", bound=Frame)  # noqa: E741

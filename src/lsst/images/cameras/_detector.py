@@ -5,7 +5,9 @@ from __future__ import annotations
 __all__ = ("Detector", "DetectorSerializationModel")
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
+
+import pydantic
 
 from .._geom import Box
 from .._transforms import (
@@ -18,7 +20,7 @@ from .._transforms import (
 )
 from ..serialization import ArchiveReadError, ArchiveTree, InputArchive, InvalidParameterError, OutputArchive
 from ._enums import DetectorType, _require_afw_camera_geom
-from ._structs import Amplifier, DetectorAttributes, Orientation
+from ._structs import Amplifier, DetectorAttributes, DetectorAttributesRecord, Orientation, OrientationRecord
 
 
 class Detector:
@@ -92,7 +94,12 @@ class Detector:
     @property
     def orientation(self) -> Orientation:
         """Nominal position and rotation of the detector in the focal plane."""
-        return self._attributes.orientation
+        orientation = self._attributes.orientation
+        if isinstance(orientation, OrientationRecord):
+            # Read from a file without importing astropy; its angles are built on first use.
+            self._attributes = self._attributes.to_attributes()  # type: ignore[attr-defined]
+            orientation = self._attributes.orientation
+        return orientation
 
     @property
     def pixel_size(self) -> float:
@@ -280,7 +287,10 @@ class DetectorSerializationModel(ArchiveTree):
     and of the ``detector`` entry of every visit-image tree.
     """
 
-    attributes: DetectorAttributes
+    # A record first: what a file holds validates into one without importing astropy.
+    attributes: Annotated[
+        DetectorAttributesRecord | DetectorAttributes, pydantic.Field(union_mode="left_to_right")
+    ]
     amplifiers: list[Amplifier] = []
     frames: CameraFrameSetSerializationModel | None = None
     visit: int | None

@@ -11,18 +11,24 @@ __all__ = (
     "AmplifierCalibrations",
     "AmplifierRawGeometry",
     "DetectorAttributes",
+    "DetectorAttributesRecord",
     "Orientation",
+    "OrientationRecord",
 )
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import astropy.units as u
 import numpy as np
 import pydantic
 
 from .._geom import Box
-from ..serialization import InlineArray, Quantity
+from ..serialization import InlineArray, Quantity, QuantityModel
 from ._enums import DetectorType, ReadoutCorner, _require_afw_camera_geom
+
+if TYPE_CHECKING:
+    import astropy.units as u
+else:
+    from .._lazy import astropy_units as u
 
 
 def _zero_radians() -> u.Quantity:
@@ -101,6 +107,35 @@ class Orientation(pydantic.BaseModel):
             geom.Angle(self.pitch.to_value(u.rad), geom.radians),
             geom.Angle(self.roll.to_value(u.rad), geom.radians),
         )
+
+
+def _zero_radians_record() -> QuantityModel:
+    return QuantityModel(value=0.0, unit="rad")
+
+
+class OrientationRecord(pydantic.BaseModel):
+    """An `Orientation` as files store it, with its angles kept as validated ``{value, unit}``.
+
+    Reading a detector must not import astropy (a fifth of a second; see
+    `lsst.images._lazy`), and the angles are the only astropy objects in it.  The record
+    validates exactly what an `Orientation` would (float values, readable units) and
+    serializes to the same tree; `to_orientation` builds the real thing when asked.
+    """
+
+    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
+
+    focal_plane_x: float
+    focal_plane_y: float
+    focal_plane_z: float
+    pixel_reference_x: float = 0.5
+    pixel_reference_y: float = 0.5
+    yaw: QuantityModel = pydantic.Field(default_factory=_zero_radians_record)
+    pitch: QuantityModel = pydantic.Field(default_factory=_zero_radians_record)
+    roll: QuantityModel = pydantic.Field(default_factory=_zero_radians_record)
+
+    def to_orientation(self) -> Orientation:
+        """The `Orientation` this record describes (imports astropy.units)."""
+        return Orientation.model_validate(self.model_dump())
 
 
 class AmplifierCalibrations(pydantic.BaseModel):
@@ -316,3 +351,18 @@ class DetectorAttributes(pydantic.BaseModel):
     orientation: Orientation
     pixel_size: float
     physical_type: str
+
+
+class DetectorAttributesRecord(DetectorAttributes):
+    """`DetectorAttributes` as read from a file: the orientation stays an `OrientationRecord`.
+
+    `Detector` converts it to `DetectorAttributes` the first time its orientation is asked for.
+    """
+
+    orientation: OrientationRecord  # type: ignore[assignment]
+
+    def to_attributes(self) -> DetectorAttributes:
+        """The `DetectorAttributes` this record describes (imports astropy.units)."""
+        return DetectorAttributes.model_validate(
+            dict(self) | {"orientation": self.orientation.to_orientation()}
+        )

@@ -16,8 +16,6 @@ from collections.abc import Mapping, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import astropy.units as u
-
 from .._aliases import either
 from .._backgrounds import BackgroundMap
 from .._geom import Box
@@ -34,9 +32,13 @@ from ._provenance_io import DeferredProvenance
 from ._psf import CellPointSpreadFunction
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._transforms import Projection
     from ..serialization import MetadataValue, OutputArchive
     from ._coadd_model import CellCoaddSerializationModel
+else:
+    from .._lazy import astropy_units as u
 
 
 def _same_box_planes(kind: str, planes: Mapping[str, Image] | Sequence[Image], bbox: Box) -> None:

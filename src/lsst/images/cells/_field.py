@@ -6,17 +6,21 @@ __all__ = ("CellField",)
 
 from typing import TYPE_CHECKING, Any, Self
 
-import astropy.units
 import numpy as np
 
 from .._geom import BoundsError, Box
 from ..fields import BaseField
 from ..fields._base import Factor, as_coordinate_arrays, multiply_units, split_factor
+from ..serialization._units import resolved_unit, stored_unit, units_equal
 from ._cell_ij import CellIJ
 from ._grid import CellGridBounds
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from ..serialization import OutputArchive
+else:
+    from .._lazy import astropy_units as u
 
 
 class CellField(BaseField):
@@ -46,9 +50,7 @@ class CellField(BaseField):
     one cell grid (a coadd's aperture corrections) is stored, as a table.
     """
 
-    def __init__(
-        self, bounds: CellGridBounds, array: Any, unit: astropy.units.UnitBase | None = None
-    ) -> None:
+    def __init__(self, bounds: CellGridBounds, array: Any, unit: u.UnitBase | None = None) -> None:
         values = np.array(array, dtype=np.float64)
         size = bounds.subgrid_size
         if values.shape != (size.i, size.j):
@@ -56,7 +58,7 @@ class CellField(BaseField):
         values.flags.writeable = False
         self._bounds = bounds
         self._array = values
-        self._unit = None if unit is None else astropy.units.Unit(unit)
+        self._unit = stored_unit(unit)
 
     # -- properties ---------------------------------------------------------------
 
@@ -66,8 +68,9 @@ class CellField(BaseField):
         return self._bounds
 
     @property
-    def unit(self) -> astropy.units.UnitBase | None:
+    def unit(self) -> u.UnitBase | None:
         """Unit of the values, or `None`."""
+        self._unit = resolved_unit(self._unit)  # (text read from a file until first asked for)
         return self._unit
 
     @property
@@ -99,10 +102,10 @@ class CellField(BaseField):
             raise BoundsError(f"Cell {cell!r} is missing for this field.")
         return float(self._array[cell.i - start.i, cell.j - start.j])
 
-    def quantity_in_cell(self, cell: CellIJ) -> astropy.units.Quantity:
+    def quantity_in_cell(self, cell: CellIJ) -> u.Quantity:
         """Return the value of one cell with the field's unit (dimensionless without one)."""
-        unit = self._unit if self._unit is not None else astropy.units.dimensionless_unscaled
-        return astropy.units.Quantity(self.value_in_cell(cell), unit)
+        unit = self.unit if self._unit is not None else u.dimensionless_unscaled
+        return u.Quantity(self.value_in_cell(cell), unit)
 
     def __getitem__(self, box: Box) -> CellField:
         """Return the field of just the cells that overlap ``box`` (snapped outward).
@@ -151,7 +154,7 @@ class CellField(BaseField):
     def multiply_constant(self, factor: Factor) -> Self:
         """Return the field scaled by a float, a scalar quantity or a unit."""
         scale, unit = split_factor(factor)
-        return type(self)(self._bounds, self._array * scale, unit=multiply_units(self._unit, unit))
+        return type(self)(self._bounds, self._array * scale, unit=multiply_units(self.unit, unit))
 
     @staticmethod
     def from_legacy_aperture_correction(legacy: Any, bounds: CellGridBounds) -> CellField:
@@ -171,7 +174,7 @@ class CellField(BaseField):
             return NotImplemented
         return (
             self._bounds == other._bounds
-            and self._unit == other._unit
+            and units_equal(self._unit, other._unit)
             and np.array_equal(self._array, other._array, equal_nan=True)
         )
 

@@ -7,20 +7,25 @@ __all__ = ("BaseField",)
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Self
 
-import astropy.units
 import numpy as np
 
 from .._geom import XY, YX
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._geom import Bounds, Box
     from .._image import Image
+else:
+    from .._lazy import astropy_units as u
+
+if TYPE_CHECKING:
+    Factor = float | u.Quantity | u.UnitBase
+else:
+    Factor = object  # Names astropy classes only for type checkers: importing them costs ~0.2 s.
 
 
-Factor = float | astropy.units.Quantity | astropy.units.UnitBase
-
-
-def split_factor(factor: Factor) -> tuple[float, astropy.units.UnitBase | None]:
+def split_factor(factor: Factor) -> tuple[float, u.UnitBase | None]:
     """Split a multiplicative factor into a plain scale and an optional unit.
 
     Fields accept floats, scalar quantities and bare units as factors; every
@@ -28,11 +33,11 @@ def split_factor(factor: Factor) -> tuple[float, astropy.units.UnitBase | None]:
     (what to multiply the numbers by, and what to multiply the unit by), so
     the decomposition lives here once.
     """
-    if isinstance(factor, astropy.units.Quantity):
+    if isinstance(factor, u.Quantity):
         if not factor.isscalar:
             raise TypeError(f"Field factors must be scalar quantities; got shape {factor.shape}.")
         return float(factor.value), factor.unit
-    if isinstance(factor, astropy.units.UnitBase):
+    if isinstance(factor, u.UnitBase):
         return 1.0, factor
     try:
         return float(factor), None
@@ -44,14 +49,12 @@ def split_factor(factor: Factor) -> tuple[float, astropy.units.UnitBase | None]:
 
 def invert_factor(factor: Factor) -> Factor:
     """Return the reciprocal of a factor (used by ``field / factor``)."""
-    if isinstance(factor, astropy.units.UnitBase):
+    if isinstance(factor, u.UnitBase):
         return factor**-1
     return 1.0 / factor
 
 
-def multiply_units(
-    a: astropy.units.UnitBase | None, b: astropy.units.UnitBase | None
-) -> astropy.units.UnitBase | None:
+def multiply_units(a: u.UnitBase | None, b: u.UnitBase | None) -> u.UnitBase | None:
     """Multiply two optional units, treating `None` as "no unit" rather than dimensionless."""
     if a is None:
         return b
@@ -95,14 +98,12 @@ class BaseField(ABC):
 
     @property
     @abstractmethod
-    def unit(self) -> astropy.units.UnitBase | None:
+    def unit(self) -> u.UnitBase | None:
         """Unit of the values (an astropy unit), or `None` for plain numbers."""
         raise NotImplementedError()
 
     @abstractmethod
-    def evaluate(
-        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
-    ) -> np.ndarray | astropy.units.Quantity:
+    def evaluate(self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False) -> np.ndarray | u.Quantity:
         """Evaluate the field at arbitrary points.
 
         Parameters
@@ -111,12 +112,12 @@ class BaseField(ABC):
             Column and row coordinates (absolute pixel coordinates); they are
             broadcast against each other.
         quantity
-            If `True`, return an `astropy.units.Quantity` in the field's unit
+            If `True`, return an `u.Quantity` in the field's unit
             (dimensionless when the field has no unit).
 
         Returns
         -------
-        numpy.ndarray | astropy.units.Quantity
+        numpy.ndarray | u.Quantity
             Values with the broadcast shape of ``x`` and ``y``.
         """
         raise NotImplementedError()
@@ -128,7 +129,7 @@ class BaseField(ABC):
         Parameters
         ----------
         factor
-            A float, a scalar `astropy.units.Quantity` or an astropy unit; any
+            A float, a scalar `u.Quantity` or an astropy unit; any
             unit is multiplied into the field's unit.
         """
         raise NotImplementedError()
@@ -168,11 +169,11 @@ class BaseField(ABC):
         xs = np.arange(bbox.x.start, bbox.x.stop, dtype=np.float64)
         return np.asarray(self.evaluate(x=xs[np.newaxis, :], y=ys[:, np.newaxis], quantity=False))
 
-    def _finish(self, values: Any, quantity: bool) -> np.ndarray | astropy.units.Quantity:
+    def _finish(self, values: Any, quantity: bool) -> np.ndarray | u.Quantity:
         """Attach the field's unit to computed values when a quantity was requested."""
         if quantity:
-            unit = self.unit if self.unit is not None else astropy.units.dimensionless_unscaled
-            return astropy.units.Quantity(np.asarray(values), unit, copy=False)
+            unit = self.unit if self.unit is not None else u.dimensionless_unscaled
+            return u.Quantity(np.asarray(values), unit, copy=False)
         return values
 
     def __call__(
@@ -183,7 +184,7 @@ class BaseField(ABC):
         x: Any = None,
         y: Any = None,
         quantity: bool = False,
-    ) -> float | np.ndarray | astropy.units.Quantity:
+    ) -> float | np.ndarray | u.Quantity:
         """Evaluate the field: `evaluate` with the 4300 calling conventions added.
 
         Parameters
@@ -193,11 +194,11 @@ class BaseField(ABC):
         x, y
             Column and row coordinates (absolute pixel coordinates).
         quantity
-            Whether to return an `astropy.units.Quantity`.
+            Whether to return an `u.Quantity`.
 
         Returns
         -------
-        float | numpy.ndarray | astropy.units.Quantity
+        float | numpy.ndarray | u.Quantity
             A `float` (or scalar quantity) for scalar coordinates, else an array.
 
         Raises

@@ -6,15 +6,19 @@ __all__ = ("ChebyshevField",)
 
 from typing import TYPE_CHECKING, Any
 
-import astropy.units
 import numpy as np
 
+from ..serialization._units import resolved_unit, stored_unit
 from ._base import BaseField, Factor, as_coordinate_arrays, multiply_units, split_factor
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._geom import Bounds, Box
     from ..serialization import OutputArchive
     from ._models import ChebyshevFieldSerializationModel
+else:
+    from .._lazy import astropy_units as u
 
 
 def _remap(coord: np.ndarray, start: int, size: int) -> np.ndarray:
@@ -87,9 +91,7 @@ class ChebyshevField(BaseField):
     the number of points; here they are the single row described above.
     """
 
-    def __init__(
-        self, bounds: Bounds, coefficients: np.ndarray, *, unit: astropy.units.UnitBase | None = None
-    ):
+    def __init__(self, bounds: Bounds, coefficients: np.ndarray, *, unit: u.UnitBase | None = None):
         coefficients = np.asarray(coefficients, dtype=np.float64).view()
         if coefficients.ndim not in (1, 2) or coefficients.size == 0:
             raise ValueError(
@@ -101,14 +103,15 @@ class ChebyshevField(BaseField):
         self._coefficients = coefficients
         # The 2-d matrix every evaluation uses (a view: a 1-d array is its single row).
         self._matrix = coefficients.reshape(1, -1) if coefficients.ndim == 1 else coefficients
-        self._unit = unit
+        self._unit = stored_unit(unit)
 
     @property
     def bounds(self) -> Bounds:
         return self._bounds
 
     @property
-    def unit(self) -> astropy.units.UnitBase | None:
+    def unit(self) -> u.UnitBase | None:
+        self._unit = resolved_unit(self._unit)  # (text read from a file until first asked for)
         return self._unit
 
     @property
@@ -139,9 +142,7 @@ class ChebyshevField(BaseField):
         bbox = self._bounds.bbox
         return _remap(y, bbox.y.start, bbox.y.size)
 
-    def evaluate(
-        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
-    ) -> np.ndarray | astropy.units.Quantity:
+    def evaluate(self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False) -> np.ndarray | u.Quantity:
         xa, ya = as_coordinate_arrays(x, y)
         from numpy.polynomial import chebyshev
 
@@ -155,12 +156,12 @@ class ChebyshevField(BaseField):
 
     def multiply_constant(self, factor: Factor) -> ChebyshevField:
         scale, unit = split_factor(factor)
-        return ChebyshevField(self._bounds, self._coefficients * scale, unit=multiply_units(self._unit, unit))
+        return ChebyshevField(self._bounds, self._coefficients * scale, unit=multiply_units(self.unit, unit))
 
     @staticmethod
     def fit(
         bounds: Bounds,
-        data: np.ndarray | astropy.units.Quantity,
+        data: np.ndarray | u.Quantity,
         order: int | None = None,
         *,
         y: np.ndarray,
@@ -169,7 +170,7 @@ class ChebyshevField(BaseField):
         y_order: int | None = None,
         x_order: int | None = None,
         triangular: bool = True,
-        unit: astropy.units.UnitBase | None = None,
+        unit: u.UnitBase | None = None,
     ) -> ChebyshevField:
         """Fit a Chebyshev field to data by weighted linear least squares.
 
@@ -214,7 +215,7 @@ class ChebyshevField(BaseField):
             raise ValueError(
                 f"Chebyshev orders must be non-negative; got x_order={x_order}, y_order={y_order}."
             )
-        if isinstance(data, astropy.units.Quantity):
+        if isinstance(data, u.Quantity):
             if unit is not None:
                 raise TypeError("If 'data' is a Quantity, 'unit' cannot be provided separately.")
             unit = data.unit
@@ -228,11 +229,11 @@ class ChebyshevField(BaseField):
         d, ya, xa, w = points
         bbox = bounds.bbox
         v = _remap(ya, bbox.y.start, bbox.y.size)
-        u = _remap(xa, bbox.x.start, bbox.x.size)
+        u_x = _remap(xa, bbox.x.start, bbox.x.size)
         from numpy.polynomial import chebyshev
 
         vy = chebyshev.chebvander(v, y_order)  # (n, y_order + 1)
-        vx = chebyshev.chebvander(u, x_order)  # (n, x_order + 1)
+        vx = chebyshev.chebvander(u_x, x_order)  # (n, x_order + 1)
         p_index, q_index = np.meshgrid(np.arange(y_order + 1), np.arange(x_order + 1), indexing="ij")
         keep = np.ones(p_index.shape, dtype=bool)
         if triangular:
@@ -264,7 +265,7 @@ class ChebyshevField(BaseField):
 
     @staticmethod
     def from_legacy(
-        legacy: Any, unit: astropy.units.UnitBase | None = None, bounds: Bounds | None = None
+        legacy: Any, unit: u.UnitBase | None = None, bounds: Bounds | None = None
     ) -> ChebyshevField:
         """Convert an afw ``ChebyshevBoundedField`` (needs the legacy stack at run time)."""
         from ._legacy import chebyshev_from_legacy
@@ -273,7 +274,7 @@ class ChebyshevField(BaseField):
 
     @staticmethod
     def from_legacy_background(
-        legacy_background: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+        legacy_background: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
     ) -> ChebyshevField:
         """Convert an afw ``BackgroundMI`` that used a Chebyshev approximation."""
         from ._legacy import chebyshev_from_legacy_background
@@ -287,7 +288,7 @@ class ChebyshevField(BaseField):
         return chebyshev_to_legacy(self)
 
     def __repr__(self) -> str:
-        return f"ChebyshevField({self._bounds!r}, {self._coefficients.tolist()!r}, unit={self._unit!r})"
+        return f"ChebyshevField({self._bounds!r}, {self._coefficients.tolist()!r}, unit={self.unit!r})"
 
 
 def _fit_points(

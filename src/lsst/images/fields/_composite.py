@@ -9,15 +9,19 @@ from collections.abc import Iterable, Iterator
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
-import astropy.units
 import numpy as np
 
+from ..serialization._units import resolved_unit, stored_unit
 from ._base import BaseField, as_coordinate_arrays
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._geom import Bounds, Box
     from ..serialization import ArchiveTree, OutputArchive
     from . import Field
+else:
+    from .._lazy import astropy_units as u
 
 
 class CompositeField(BaseField):
@@ -41,9 +45,9 @@ class CompositeField(BaseField):
         If ``operands`` is empty.
     """
 
-    def __init__(self, operands: tuple[Field, ...], unit: astropy.units.UnitBase | None):
+    def __init__(self, operands: tuple[Field, ...], unit: u.UnitBase | None):
         self._operands = operands
-        self._unit = unit
+        self._unit = stored_unit(unit)
         self._bounds = reduce(lambda a, b: a.intersection(b), (op.bounds for op in operands))
 
     @staticmethod
@@ -64,7 +68,8 @@ class CompositeField(BaseField):
         return self._bounds
 
     @property
-    def unit(self) -> astropy.units.UnitBase | None:
+    def unit(self) -> u.UnitBase | None:
+        self._unit = resolved_unit(self._unit)
         return self._unit
 
     @abstractmethod
@@ -78,9 +83,7 @@ class CompositeField(BaseField):
         """Serialization model of this composite (it has a single ``operands`` field)."""
         raise NotImplementedError()
 
-    def evaluate(
-        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
-    ) -> np.ndarray | astropy.units.Quantity:
+    def evaluate(self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False) -> np.ndarray | u.Quantity:
         xa, ya = as_coordinate_arrays(x, y)
         values = (operand.evaluate(x=xa, y=ya, quantity=False) for operand in self._operands)
         return self._finish(self._combine(values, xa.shape), quantity)

@@ -21,16 +21,19 @@ __all__ = (
 
 from typing import TYPE_CHECKING, Any
 
-import astropy.units
 import numpy as np
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._geom import Bounds
     from . import Field
     from ._chebyshev import ChebyshevField
     from ._product import ProductField
     from ._spline import SplineField
     from ._sum import SumField
+else:
+    from .._lazy import astropy_units as u
 
 
 def _require_afw(what: str) -> Any:
@@ -49,7 +52,7 @@ def _box_from_legacy(legacy_box: Any) -> Any:
 
 
 def chebyshev_from_legacy(
-    legacy: Any, unit: astropy.units.UnitBase | None = None, bounds: Bounds | None = None
+    legacy: Any, unit: u.UnitBase | None = None, bounds: Bounds | None = None
 ) -> ChebyshevField:
     """Convert an afw ``ChebyshevBoundedField``.
 
@@ -72,7 +75,7 @@ def chebyshev_to_legacy(field: ChebyshevField) -> Any:
 
 
 def product_from_legacy(
-    legacy: Any, unit: astropy.units.UnitBase | None = None, bounds: Bounds | None = None
+    legacy: Any, unit: u.UnitBase | None = None, bounds: Bounds | None = None
 ) -> ProductField:
     """Convert an afw ``ProductBoundedField``; ``unit`` is attached to the first factor."""
     from ._product import ProductField
@@ -90,7 +93,7 @@ def product_to_legacy(field: ProductField) -> Any:
 
 
 def field_from_legacy(
-    legacy_bounded_field: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+    legacy_bounded_field: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
 ) -> Field:
     """Convert an afw BoundedField (Chebyshev or Product) to a field.
 
@@ -110,7 +113,7 @@ def field_from_legacy(
 def field_from_legacy_photo_calib(
     legacy_photo_calib: Any,
     bounds: Bounds,
-    instrumental_unit: astropy.units.UnitBase = astropy.units.electron,
+    instrumental_unit: u.UnitBase | str = "electron",
 ) -> Field | None:
     """Convert an afw ``PhotoCalib`` to a field in nJy per instrumental unit.
 
@@ -120,7 +123,7 @@ def field_from_legacy_photo_calib(
     """
     from ._chebyshev import ChebyshevField
 
-    unit = astropy.units.nJy / instrumental_unit
+    unit = u.nJy / u.Unit(instrumental_unit)
     mean = float(legacy_photo_calib.getCalibrationMean())
     if _is_constant(legacy_photo_calib):
         if mean == 1.0:
@@ -150,7 +153,7 @@ def _is_constant(legacy_photo_calib: Any) -> bool:
 
 
 def chebyshev_from_legacy_background(
-    legacy_background: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+    legacy_background: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
 ) -> ChebyshevField:
     """Convert an afw ``BackgroundMI`` that used a Chebyshev approximation (needs afw)."""
     _require_afw("ChebyshevField.from_legacy_background")
@@ -159,7 +162,7 @@ def chebyshev_from_legacy_background(
 
 
 def spline_from_legacy_background(
-    legacy_background: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+    legacy_background: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
 ) -> SplineField:
     """Convert an afw ``BackgroundMI`` that used spline interpolation (needs afw).
 
@@ -178,7 +181,7 @@ def spline_from_legacy_background(
 
 
 def sum_from_legacy_background(
-    legacy_background: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+    legacy_background: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
 ) -> SumField:
     """Convert an afw ``BackgroundList`` (a sum of backgrounds; needs afw)."""
     from ._sum import SumField
@@ -189,7 +192,7 @@ def sum_from_legacy_background(
 
 
 def field_from_legacy_background(
-    legacy_background: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+    legacy_background: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
 ) -> Field:
     """Convert an afw ``Background`` or ``BackgroundList`` to a field."""
     type_name = type(legacy_background).__name__

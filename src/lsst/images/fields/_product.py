@@ -8,16 +8,19 @@ from collections.abc import Iterable, Iterator
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
-import astropy.units
 import numpy as np
 
 from ._base import Factor, multiply_units
 from ._composite import CompositeField
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._geom import Bounds
     from . import Field
     from ._models import ProductFieldSerializationModel
+else:
+    from .._lazy import astropy_units as u
 
 
 class ProductField(CompositeField):
@@ -60,7 +63,7 @@ class ProductField(CompositeField):
 
     @staticmethod
     def from_legacy(
-        legacy: Any, unit: astropy.units.UnitBase | None = None, bounds: Bounds | None = None
+        legacy: Any, unit: u.UnitBase | None = None, bounds: Bounds | None = None
     ) -> ProductField:
         """Convert an afw ``ProductBoundedField`` (needs the legacy stack at run time)."""
         from ._legacy import product_from_legacy

@@ -6,15 +6,19 @@ __all__ = ("SplineField",)
 
 from typing import TYPE_CHECKING, Any
 
-import astropy.units
 import numpy as np
 
+from ..serialization._units import resolved_unit, stored_unit
 from ._base import BaseField, Factor, as_coordinate_arrays, multiply_units, split_factor
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._geom import Bounds, Box
     from ..serialization import OutputArchive
     from ._models import SplineFieldSerializationModel
+else:
+    from .._lazy import astropy_units as u
 
 
 #: Number of distinct rows whose x splines `SplineField.evaluate` builds at once.
@@ -127,7 +131,7 @@ class SplineField(BaseField):
         *,
         y: np.ndarray,
         x: np.ndarray,
-        unit: astropy.units.UnitBase | None = None,
+        unit: u.UnitBase | None = None,
     ):
         data = np.asarray(data)
         y = np.asarray(y)
@@ -146,7 +150,7 @@ class SplineField(BaseField):
         self._data = data
         self._y = y
         self._x = x
-        self._unit = unit
+        self._unit = stored_unit(unit)
         self._columns: _ColumnSplines | None = None
 
     @property
@@ -154,7 +158,8 @@ class SplineField(BaseField):
         return self._bounds
 
     @property
-    def unit(self) -> astropy.units.UnitBase | None:
+    def unit(self) -> u.UnitBase | None:
+        self._unit = resolved_unit(self._unit)  # (text read from a file until first asked for)
         return self._unit
 
     @property
@@ -189,9 +194,7 @@ class SplineField(BaseField):
             )
         return self._columns
 
-    def evaluate(
-        self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False
-    ) -> np.ndarray | astropy.units.Quantity:
+    def evaluate(self, *, x: np.ndarray, y: np.ndarray, quantity: bool = False) -> np.ndarray | u.Quantity:
         xa, ya = as_coordinate_arrays(x, y)
         shape = xa.shape
         columns = self._column_splines()
@@ -226,7 +229,7 @@ class SplineField(BaseField):
     def multiply_constant(self, factor: Factor) -> SplineField:
         scale, unit = split_factor(factor)
         return SplineField(
-            self._bounds, self._data * scale, y=self._y, x=self._x, unit=multiply_units(self._unit, unit)
+            self._bounds, self._data * scale, y=self._y, x=self._x, unit=multiply_units(self.unit, unit)
         )
 
     @staticmethod
@@ -251,7 +254,7 @@ class SplineField(BaseField):
 
     @staticmethod
     def from_legacy_background(
-        legacy_background: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+        legacy_background: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
     ) -> SplineField:
         """Convert an afw ``BackgroundMI`` that used spline interpolation (needs the legacy stack)."""
         from ._legacy import spline_from_legacy_background
@@ -261,5 +264,5 @@ class SplineField(BaseField):
     def __repr__(self) -> str:
         return (
             f"SplineField({self._bounds!r}, <data {self._data.shape}>, y={self._y.tolist()!r}, "
-            f"x={self._x.tolist()!r}, unit={self._unit!r})"
+            f"x={self._x.tolist()!r}, unit={self.unit!r})"
         )

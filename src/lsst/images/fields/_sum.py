@@ -7,16 +7,19 @@ __all__ = ("SumField",)
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import astropy.units
 import numpy as np
 
 from ._base import Factor
 from ._composite import CompositeField
 
 if TYPE_CHECKING:
+    import astropy.units as u
+
     from .._geom import Bounds
     from . import Field
     from ._models import SumFieldSerializationModel
+else:
+    from .._lazy import astropy_units as u
 
 
 class SumField(CompositeField):
@@ -32,7 +35,7 @@ class SumField(CompositeField):
     ------
     ValueError
         If ``operands`` is empty.
-    astropy.units.UnitConversionError
+    u.UnitConversionError
         If the operands' units cannot be added.
     """
 
@@ -42,9 +45,7 @@ class SumField(CompositeField):
         scales = []
         for operand in operands:
             if (operand.unit is None) != (unit is None):
-                raise astropy.units.UnitConversionError(
-                    "Cannot add a field with no units to a field with units."
-                )
+                raise u.UnitConversionError("Cannot add a field with no units to a field with units.")
             # Conversion factors are fixed at construction so evaluation is a
             # plain weighted sum.
             scales.append(1.0 if unit is None else operand.unit.to(unit))
@@ -69,7 +70,7 @@ class SumField(CompositeField):
 
     @staticmethod
     def from_legacy_background(
-        legacy_background: Any, bounds: Bounds | None = None, unit: astropy.units.UnitBase | None = None
+        legacy_background: Any, bounds: Bounds | None = None, unit: u.UnitBase | None = None
     ) -> SumField:
         """Convert an afw ``BackgroundList`` (a sum of backgrounds; needs the legacy stack)."""
         from ._legacy import sum_from_legacy_background

@@ -24,14 +24,16 @@ __all__ = (
 import functools
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import astropy.units
 import pydantic
 
 from ._dtypes import NumberType
 from ._units import Unit
 
 if TYPE_CHECKING:
+    import astropy.units as u
     import numpy as np
+else:
+    from .._lazy import astropy_units as u
 
 
 MetadataValue = (
@@ -95,7 +97,7 @@ class ArrayReferenceModel(pydantic.BaseModel):
     datatype: NumberType
     byteorder: Literal["big"] = "big"
 
-    def with_units(self, unit: astropy.units.UnitBase) -> ArrayReferenceQuantityModel:
+    def with_units(self, unit: u.UnitBase) -> ArrayReferenceQuantityModel:
         """Wrap this reference into a quantity model carrying ``unit``."""
         return ArrayReferenceQuantityModel(value=self, unit=unit)
 
@@ -144,7 +146,7 @@ class InlineArrayModel(pydantic.BaseModel):
             node = node[0]
         return tuple(shape)
 
-    def with_units(self, unit: astropy.units.UnitBase) -> InlineArrayQuantityModel:
+    def with_units(self, unit: u.UnitBase) -> InlineArrayQuantityModel:
         """Wrap this array into a quantity model carrying ``unit``."""
         return InlineArrayQuantityModel(value=self, unit=unit)
 
