@@ -86,3 +86,52 @@ def test_pixel_cutout_imports_nothing_heavy(path: Path) -> None:
     assert result["typed"]
     # A second read in the same process imports nothing at all.
     assert not [name for name in result["new"] if not name.startswith("encodings.")], result["new"]
+
+
+_PRODUCT_PROBE = r"""
+import json, sys
+import lsst.images as li
+from lsst.images.cells import CellCoadd
+
+cls = {"cell": CellCoadd, "difference": li.DifferenceImage}[sys.argv[2]]
+full = cls.read_fits(sys.argv[1])
+b = full.bbox
+box = li.Box(li.Interval(b.y.start + 3, b.y.start + 40), li.Interval(b.x.start + 5, b.x.start + 37))
+cut = cls.read_fits(sys.argv[1], bbox=box)
+modules = sorted(sys.modules)
+import astropy.units as u
+print(json.dumps({"modules": modules, "unit": str(cut.unit), "typed": isinstance(full.unit, u.UnitBase)}))
+"""
+
+
+def _product_cases() -> list:
+    products = FIXTURES / "lsst-images-4300-products"
+    cases = []
+    for name, kind in [
+        ("cell_coadd_full", "cell"),
+        ("cell_coadd_missing_cells", "cell"),
+        ("difference_image_full", "difference"),
+    ]:
+        path = products / f"{name}.fits"
+        cases.append(
+            pytest.param(
+                path,
+                kind,
+                id=name,
+                marks=pytest.mark.skipif(not path.exists(), reason=f"shared fixture {path} not found"),
+            )
+        )
+    return cases
+
+
+@pytest.mark.parametrize(("path", "kind"), _product_cases())
+def test_product_reads_import_no_astropy(path: Path, kind: str) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _PRODUCT_PROBE, str(path), kind], capture_output=True, text=True, check=True
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded = [
+        name for name in result["modules"] if name.split(".")[0] in {"astropy", "astro_metadata_translator"}
+    ]
+    assert not loaded, loaded
+    assert result["unit"] == "nJy" and result["typed"]

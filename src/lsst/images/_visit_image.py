@@ -23,6 +23,7 @@ from .cameras import Detector
 from .fields import BaseField
 from .psfs import GaussianPointSpreadFunction, PointSpreadFunction
 from .serialization import ArchiveReadError, MetadataValue, OutputArchive, parametrized
+from .serialization._units import has_unit
 
 if TYPE_CHECKING:
     import astropy.units as u
@@ -166,7 +167,7 @@ class VisitImage(MaskedImage):
             raise TypeError(f"band must be a str, not {type(band).__name__}.")
         if not isinstance(image, Image):
             raise TypeError(f"image must be an Image, not {type(image).__name__}.")
-        if image._unit is None:  # (the stored unit: text read from a file is not parsed here)
+        if not has_unit(image):
             raise TypeError("A VisitImage's image plane must have a unit.")
         if projection is None:
             projection = image.projection
@@ -272,9 +273,7 @@ class VisitImage(MaskedImage):
 
     @photometric_scaling.setter
     def photometric_scaling(self, value: BaseField | None) -> None:
-        # Fields of this package keep a unit read from a file as text: test it without parsing.
-        stored = getattr(value, "_unit", ...)
-        if value is not None and (value.unit if stored is ... else stored) is None:
+        if value is not None and not has_unit(value):
             raise TypeError("photometric_scaling must have units (e.g. nJy / electron).")
         self._photometric_scaling = value
 

@@ -26,6 +26,7 @@ from ._geom import Bounds, Box
 from .fields import BaseField
 from .fields._models import FieldSerializationModel
 from .serialization import ArchiveReadError, ArchiveTree, ArrayReferenceModel, InlineArrayModel, InputArchive
+from .serialization._units import has_unit
 
 if TYPE_CHECKING:
     from ._image import Image
@@ -98,7 +99,7 @@ class ImageBasisConvolutionKernel(ConvolutionKernel):
             raise ValueError(
                 f"Number of spatial fields ({len(spatial)}) does not match basis array shape ({basis.shape})."
             )
-        if any(field.unit is not None for field in spatial):
+        if any(has_unit(field) for field in spatial):
             raise ValueError("Kernel spatial fields should not have units.")
         if basis.flags.writeable:
             basis = basis.copy()

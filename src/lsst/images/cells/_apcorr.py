@@ -18,6 +18,7 @@ import numpy as np
 
 from .._geom import Box
 from ..serialization import ArchiveReadError, ArchiveTree, InputArchive, OutputArchive, TableModel
+from ..serialization._units import has_unit
 from ._cell_ij import CellIJ
 from ._field import CellField
 from ._grid import CellGridBounds
@@ -54,7 +55,7 @@ class CellApertureCorrectionMapSerializationModel(ArchiveTree):
                     f"aperture correction {name!r} is not on the same cells as {items[0][0]!r} "
                     f"({field.bounds.bbox} vs {first.bbox})"
                 )
-            if field.unit is not None:
+            if has_unit(field):
                 raise ValueError(
                     f"aperture correction {name!r} has a unit ({field.unit}); they must have none"
                 )

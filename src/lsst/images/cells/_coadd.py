@@ -24,6 +24,7 @@ from .._mask import Mask, MaskPlane, MaskSchema
 from .._masked_image import MaskedImage
 from .._transforms import TractFrame
 from ..serialization import parametrized
+from ..serialization._units import has_unit
 from ._field import CellField
 from ._grid import CellGrid, CellGridBounds
 from ._patch import PatchDefinition
@@ -117,7 +118,7 @@ class CellCoadd(MaskedImage):
     ) -> None:
         if not isinstance(image, Image):
             raise TypeError(f"image must be an Image, not {type(image).__name__}.")
-        if image.unit is None:
+        if not has_unit(image):
             raise TypeError("The image component of a CellCoadd must have units.")
         projection = either("projection", projection, "sky_projection", sky_projection)
         if projection is None:

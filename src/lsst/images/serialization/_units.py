@@ -18,6 +18,7 @@ __all__ = (
     "UnitText",
     "as_unit",
     "format_unit",
+    "has_unit",
     "parse_unit",
     "resolved_unit",
     "squared_unit",
@@ -162,6 +163,16 @@ def stored_unit(value: Any) -> u.UnitBase | UnitText | None:
 def resolved_unit(value: u.UnitBase | UnitText | None) -> u.UnitBase | None:
     """The astropy unit behind a `stored_unit` value (`None` stays `None`)."""
     return value.to_unit() if type(value) is UnitText else value
+
+
+def has_unit(obj: Any) -> bool:
+    """Whether an image or field has a unit, without parsing one read from a file.
+
+    The containers of this package keep their unit in ``_unit`` (see `stored_unit`); other
+    implementations are asked for their ``unit``.
+    """
+    stored = getattr(obj, "_unit", ...)
+    return (obj.unit if stored is ... else stored) is not None
 
 
 def squared_unit(value: u.UnitBase | UnitText) -> u.UnitBase | UnitText:
