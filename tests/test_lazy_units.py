@@ -186,3 +186,12 @@ def test_lazy_module_proxy() -> None:
         proxy.__wrapped__  # noqa: B018  (introspection must not import)
     with pytest.raises(ModuleNotFoundError):
         LazyModule("no_such_module_here").anything  # noqa: B018
+
+
+def test_dimensionless_text_is_still_a_unit() -> None:
+    # "" spells dimensionless; it must not read as "no unit" in a truth test.
+    text = Holder.model_validate({"unit": ""}).unit
+    assert type(text) is UnitText and bool(text)
+    assert text.to_unit() == u.dimensionless_unscaled
+    image = li.Image(np.zeros((1, 1)), unit=text)
+    assert image.unit == u.dimensionless_unscaled

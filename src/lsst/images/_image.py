@@ -44,9 +44,6 @@ else:
     from ._lazy import astropy_units as u
 
 
-_normalize_unit = stored_unit
-
-
 def _resolve_shape_and_bbox(
     array_shape: tuple[int, ...] | None,
     *,
@@ -246,7 +243,7 @@ class Image(ArrayImage):
             bbox = _resolve_shape_and_bbox(array.shape, bbox=bbox, start=start, shape=shape)
         self._array = array
         self._bbox = bbox
-        self._unit = _normalize_unit(unit)
+        self._unit = stored_unit(unit)
         self._projection = projection
 
     @classmethod
@@ -344,7 +341,7 @@ class Image(ArrayImage):
         result = Image._from_parts(
             self._array,
             bbox,
-            self._unit if unit is ... else _normalize_unit(unit),
+            self._unit if unit is ... else stored_unit(unit),
             self._projection if projection is ... else projection,
         )
         result._init_view_state(self)

@@ -11,20 +11,9 @@ refused if astropy cannot read it.
 
 from __future__ import annotations
 
-__all__ = (
-    "KNOWN_SPELLINGS",
-    "ResolvedUnit",
-    "Unit",
-    "UnitText",
-    "as_unit",
-    "format_unit",
-    "has_unit",
-    "parse_unit",
-    "resolved_unit",
-    "squared_unit",
-    "stored_unit",
-    "units_equal",
-)
+__all__ = ("KNOWN_SPELLINGS", "Unit", "UnitText", "format_unit", "parse_unit")
+# (The helpers below -- stored_unit, resolved_unit, has_unit, squared_unit, units_equal,
+# ResolvedUnit -- are for this package's containers and are imported from this module.)
 
 import functools
 import sys
@@ -106,7 +95,7 @@ class UnitText(str):
     """A unit read from a file: validated text that becomes an astropy unit on first use.
 
     It is a `str`, so astropy accepts it wherever it accepts a unit (``u.nJy == text``,
-    ``quantity.to(text)``, ``Quantity(1.0, text)``); `to_unit` (or `as_unit`) gives the
+    ``quantity.to(text)``, ``Quantity(1.0, text)``); `to_unit` gives the
     astropy unit itself.  Containers that hold a unit keep it as text and convert in
     their ``unit`` property, so reading a file never imports ``astropy.units``.
     """
@@ -120,12 +109,17 @@ class UnitText(str):
     def __repr__(self) -> str:
         return f"UnitText({str.__repr__(self)})"
 
+    def __bool__(self) -> bool:
+        # A unit is there even when it is dimensionless (spelled ""), as with astropy's own.
+        return True
+
 
 def _unit_text(text: str) -> UnitText:
     """Validate unit text (against the known spellings, else with astropy) and wrap it."""
     if text not in _validated_spellings:
         parse_unit(text)  # Raises ValueError naming the text if astropy cannot read it.
-        _validated_spellings.add(text)
+        if len(_validated_spellings) < 4096:  # (bounded: files choose what goes in here)
+            _validated_spellings.add(text)
     return text if type(text) is UnitText else UnitText(text)
 
 
@@ -133,19 +127,6 @@ def _is_astropy_unit(value: object) -> bool:
     # Without astropy.units imported nothing can be one of its units: no import needed to tell.
     units = sys.modules.get("astropy.units")
     return units is not None and isinstance(value, units.UnitBase)
-
-
-def as_unit(value: Any) -> u.UnitBase | None:
-    """``value`` as an astropy unit: `None` stays `None`, text is parsed, units pass through.
-
-    Unlike ``u.Unit(value)`` this reuses the parse cache and reads the
-    generic spellings `format_unit` falls back to.
-    """
-    if value is None or _is_astropy_unit(value):
-        return value
-    if isinstance(value, str):
-        return parse_unit(str(value))
-    return u.Unit(value)
 
 
 def stored_unit(value: Any) -> u.UnitBase | UnitText | None:
