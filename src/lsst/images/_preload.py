@@ -23,7 +23,7 @@ from . import _visit_image_model
 from ._image import ImageSerializationModel
 from ._mask import MaskSerializationModel
 from ._masked_image import MaskedImageSerializationModel
-from .fits import PointerModel, _engine, _input, _layout  # noqa: F401  (container and tile engine)
+from .fits import PointerModel, _engine, _layout, _read  # noqa: F401  (container and tile engine)
 from .serialization import parametrized
 
 

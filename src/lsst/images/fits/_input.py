@@ -1,4 +1,4 @@
-"""Reading FITS archives: `FitsInputArchive` and `read`.
+"""Reading FITS archives: `FitsInputArchive` (the entry point, `read`, is in `._read`).
 
 A read never scans the file.  It fetches the primary header, takes the JSON and INDEX
 locations from its locator cards, reads ``[JSONADDR, JSONADDR + JSONSIZE + INDXSIZE)``
@@ -11,14 +11,13 @@ card and 4300 trees are adapted to the in-memory models by `._layout`.
 
 from __future__ import annotations
 
-__all__ = ("FitsInputArchive", "read")
+__all__ = ("FitsInputArchive",)
 
 import concurrent.futures
 import contextlib
 import copy
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import EllipsisType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -29,18 +28,15 @@ from ..serialization import (
     ArrayReferenceModel,
     InlineArrayModel,
     InputArchive,
-    ReadResult,
     TableModel,
     no_header_updates,
 )
 from ..serialization._archive import ArrayRequest
-from ..serialization._guard import content_errors, mark_caller_error
+from ..serialization._guard import content_errors
 from ..serialization._pointers import pointer_context
-from ._checksum import HduVerifier
-from ._common import INDEX_EXTNAME, JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
+from ._common import JSON_EXTNAME, InvalidFitsArchiveError, PointerModel
+from ._directory import NOT_PRINTABLE, HduEntry, archive_error, header_and_data, load_directory, read_exact
 from ._headers import (
-    BLOCK,
-    LOCATOR_CARDS,
     find_header_end,
     header_from_bytes,
     header_values,
@@ -60,29 +56,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 U = TypeVar("U")
 V = TypeVar("V")
-
-
-#: Longest primary header searched for its END card (afw headers reach a few dozen blocks).
-_MAX_HEADER = 400 * BLOCK
-
-#: Bytes a FITS header may not contain (FITS 4.0 §4.1.1: printable ASCII only).
-_NOT_PRINTABLE = re.compile(rb"[^\x20-\x7e]")
-
-
-class _HduEntry:
-    """Byte location of one HDU, from the INDEX table."""
-
-    __slots__ = ("key", "xtension", "zimage", "hdraddr", "dataddr", "datsize")
-
-    def __init__(
-        self, key: ExtensionKey, xtension: str, zimage: bool, hdraddr: int, dataddr: int, datsize: int
-    ):
-        self.key = key
-        self.xtension = xtension
-        self.zimage = zimage
-        self.hdraddr = hdraddr
-        self.dataddr = dataddr
-        self.datsize = datsize
 
 
 class FitsInputArchive(InputArchive[PointerModel]):
@@ -121,10 +94,14 @@ class FitsInputArchive(InputArchive[PointerModel]):
         self._opaque = FitsOpaqueMetadata()
         self._pointer_cache: dict[int, Any] = {}
         self._frame_sets: dict[int, Any] = {}
-        self._json_rows: list[bytes] = []
-        self._entries: dict[ExtensionKey, _HduEntry] = {}
         with content_errors(self._name, InvalidFitsArchiveError):
-            self._load_directory()
+            directory = load_directory(reader, self._name, verify)
+        self._primary_bytes = directory.primary_bytes
+        self._values_cache[ExtensionKey()] = directory.primary
+        self._layout = directory.layout
+        self._json_rows = directory.json_rows
+        self._entries = directory.entries
+        self._checks = directory.checks
 
     # ------------------------------------------------------------------ opening
 
@@ -228,155 +205,10 @@ class FitsInputArchive(InputArchive[PointerModel]):
         return clone
 
     def _error(self, problem: str, cause: BaseException | None = None) -> InvalidFitsArchiveError:
-        return InvalidFitsArchiveError(f"{self._name}: {problem}")
+        return archive_error(self._name, problem)
 
     def _read(self, offset: int, length: int) -> bytes:
-        if offset < 0 or length < 0 or offset + length > self._reader.size:
-            raise self._error(
-                f"byte range [{offset}, {offset + length}) lies outside the file "
-                f"({self._reader.size} bytes); the file is truncated or its offsets are wrong"
-            )
-        (data,) = self._reader.read_ranges([(offset, length)])
-        if len(data) != length:
-            raise self._error(f"short read at offset {offset}: got {len(data)} of {length} bytes")
-        return data
-
-    def _load_directory(self) -> None:
-        size = self._reader.size
-        if size == 0:
-            raise self._error("file is empty")
-        head = self._read(0, min(size, BLOCK))
-        if not head.startswith(b"SIMPLE  =") and not b"SIMPLE  =".startswith(head):
-            # Checked before the size: a short text file is not FITS at all, not "truncated".
-            raise self._error("not a FITS file (no SIMPLE card at the start)")
-        if size < BLOCK:
-            raise self._error(f"file is truncated ({size} bytes, less than one FITS block)")
-        end = find_header_end(head)
-        while end is None and len(head) < min(size, _MAX_HEADER):
-            # Long primary headers (legacy files) need more blocks; grow geometrically.
-            more = self._read(len(head), min(size - len(head), 4 * len(head)))
-            end = find_header_end(head + more, start=len(head) - len(head) % 80)
-            head += more
-        if end is None:
-            raise self._error("primary header has no END card (file truncated or damaged?)")
-        if _NOT_PRINTABLE.search(head, 0, end):
-            raise self._error("primary header holds bytes that are not printable ASCII (damaged header)")
-        self._primary_bytes = head[:end]
-        try:
-            primary = header_values(self._primary_bytes)
-        except Exception as err:
-            raise self._error(f"cannot parse the primary header: {err}") from err
-        self._values_cache[ExtensionKey()] = primary
-        self._checks = HduVerifier(self._name, self._verify, self._primary_bytes)
-        missing = [key for key, _ in LOCATOR_CARDS if key not in primary]
-        if missing:
-            raise self._error(
-                "not an lsst.images FITS archive (the primary header lacks the locator cards "
-                f"{', '.join(missing)})"
-            )
-        self._layout = "4300" if "FMTVER" in primary else "2100"
-        if self._layout == "4300" and int(primary["FMTVER"]) > 1:
-            raise self._error(
-                f"container layout version FMTVER={primary['FMTVER']} is newer than supported (1)"
-            )
-        try:
-            json_addr = int(primary["JSONADDR"])
-            json_size = int(primary["JSONSIZE"])
-            index_addr = int(primary["INDXADDR"])
-            index_size = int(primary["INDXSIZE"])
-        except (TypeError, ValueError) as err:
-            raise self._error(f"locator cards are not integers: {err}") from err
-        if json_addr <= 0 or index_addr != json_addr + json_size or index_size <= 0:
-            raise self._error(
-                f"inconsistent locator cards (JSONADDR={json_addr}, JSONSIZE={json_size}, "
-                f"INDXADDR={index_addr}, INDXSIZE={index_size})"
-            )
-        if index_addr + index_size > size:
-            raise self._error(
-                f"file is truncated: the INDEX HDU should end at byte {index_addr + index_size} "
-                f"but the file has {size} bytes"
-            )
-        tail = self._read(json_addr, json_size + index_size)
-        self._parse_json_hdu(tail[:json_size])
-        self._parse_index_hdu(tail[json_size:])
-        self._checks.check_whole(JSON_EXTNAME, *self._header_and_data(tail[:json_size]))
-        self._checks.check_whole(INDEX_EXTNAME, *self._header_and_data(tail[json_size:]))
-
-    @staticmethod
-    def _header_and_data(hdu: bytes) -> tuple[bytes, bytes]:
-        """Split the bytes of a whole HDU into its header (through END) and data part."""
-        end = find_header_end(hdu) or len(hdu)
-        return hdu[:end], hdu[end:]
-
-    def _split_hdu(self, data: bytes, what: str) -> tuple[dict[str, Any], bytes]:
-        end = find_header_end(data)
-        if end is None or not data.startswith(b"XTENSION="):
-            raise self._error(f"no valid {what} HDU header at the offset given by the primary header")
-        try:
-            header = header_values(data[:end])
-        except Exception as err:
-            raise self._error(f"cannot parse the {what} HDU header: {err}") from err
-        if str(header.get("EXTNAME", "")).strip().upper() != what:
-            raise self._error(
-                f"expected the {what} HDU at its locator offset, found {header.get('EXTNAME')!r}"
-            )
-        return header, data[end:]
-
-    def _parse_json_hdu(self, data: bytes) -> None:
-        header, body = self._split_hdu(data, JSON_EXTNAME)
-        try:
-            nrows = int(header["NAXIS2"])
-            row_bytes = int(header["NAXIS1"])
-            heap_size = int(header.get("PCOUNT", 0))
-            heap_start = int(header.get("THEAP", nrows * row_bytes))
-        except (KeyError, ValueError) as err:
-            raise self._error(f"JSON HDU header is incomplete: {err}") from err
-        if row_bytes != 8 or nrows < 1 or heap_start + heap_size > len(body):
-            raise self._error("JSON HDU is malformed or truncated")
-        descriptors = np.frombuffer(body, dtype=">i4", count=2 * nrows).reshape(nrows, 2)
-        rows = []
-        for count, offset in descriptors.tolist():
-            if count < 0 or offset < 0 or offset + count > heap_size:
-                raise self._error("JSON HDU row descriptor points outside its heap")
-            rows.append(body[heap_start + offset : heap_start + offset + count])
-        self._json_rows = rows
-
-    def _parse_index_hdu(self, data: bytes) -> None:
-        header, body = self._split_hdu(data, INDEX_EXTNAME)
-        try:
-            nrows = int(header["NAXIS2"])
-            row_bytes = int(header["NAXIS1"])
-            forms = [str(header[f"TFORM{i}"]).strip() for i in range(1, int(header["TFIELDS"]) + 1)]
-            names = [str(header[f"TTYPE{i}"]).strip().upper() for i in range(1, len(forms) + 1)]
-        except (KeyError, ValueError) as err:
-            raise self._error(f"INDEX HDU header is incomplete: {err}") from err
-        codes = {"J": ">i4", "K": ">i8", "L": "S1", "I": ">i2"}
-        fields = []
-        for name, form in zip(names, forms, strict=True):
-            if form.endswith("A"):
-                fields.append((name, f"S{int(form[:-1] or 1)}"))
-            elif form in codes:
-                fields.append((name, codes[form]))
-            else:
-                raise self._error(f"INDEX column {name} has unsupported TFORM {form!r}")
-        dtype = np.dtype(fields)
-        if dtype.itemsize != row_bytes or len(body) < nrows * row_bytes:
-            raise self._error("INDEX HDU is malformed or truncated")
-        required = {"EXTNAME", "EXTVER", "HDRADDR", "DATADDR", "DATSIZE"}
-        if not required <= set(names):
-            raise self._error(f"INDEX HDU lacks columns {sorted(required - set(names))}")
-        table = np.frombuffer(body, dtype=dtype, count=nrows)
-        size = self._reader.size
-        for row in table:
-            key = ExtensionKey.from_index_row(row)
-            zimage = bool(row["ZIMAGE"] == b"T") if "ZIMAGE" in names else False
-            xtension = row["XTENSION"].decode("ascii", "replace").strip() if "XTENSION" in names else ""
-            entry = _HduEntry(
-                key, xtension, zimage, int(row["HDRADDR"]), int(row["DATADDR"]), int(row["DATSIZE"])
-            )
-            if not 0 <= entry.hdraddr < entry.dataddr or entry.dataddr + entry.datsize > size:
-                raise self._error(f"INDEX gives impossible offsets for HDU {key.name or 'PRIMARY'!r}")
-            self._entries[key] = entry
+        return read_exact(self._reader, self._name, offset, length)
 
     # ------------------------------------------------------------------ headers and trees
 
@@ -420,7 +252,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
             if not data.startswith(b"XTENSION="):
                 raise self._error(f"HDU {key.name!r} does not start with XTENSION at the INDEX offset")
             data = data[: find_header_end(data) or len(data)]
-            if _NOT_PRINTABLE.search(data):
+            if NOT_PRINTABLE.search(data):
                 raise self._error(
                     f"header of HDU {_hdu_label(key)!r} holds bytes that are not printable ASCII"
                 )
@@ -483,7 +315,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
             )
         return options
 
-    def _entry(self, key: ExtensionKey) -> _HduEntry:
+    def _entry(self, key: ExtensionKey) -> HduEntry:
         entry = self._entries.get(key)
         if entry is None:
             raise self._error(f"HDU {str(key)!r} referenced by the tree is missing from the INDEX")
@@ -510,7 +342,6 @@ class FitsInputArchive(InputArchive[PointerModel]):
 
     def get_tree(self, model_type: type[T]) -> T:
         """Parse the main JSON tree into ``model_type`` (4300 trees adapted first)."""
-        import pydantic
 
         from ._layout import to_internal
 
@@ -643,7 +474,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         if len(shape) > 2:
             return self._decode_ndarray(key, header, entry.dataddr, shape, slices, model)
         region = _check_region(slices, shape)
-        stored = _stored_shape(header)
+        stored = stored_shape(header)
         if len(shape) == 2 and stored is not None and stored != shape:
             raise self._error(f"HDU {key.name!r} has shape {stored}, but the tree says {shape}")
         want = np.dtype(model.datatype.to_numpy()).newbyteorder("=")
@@ -777,7 +608,7 @@ class FitsInputArchive(InputArchive[PointerModel]):
         key = ExtensionKey.from_str(first.source)
         entry = self._entry(key)
         raw = self._read(entry.hdraddr, entry.dataddr - entry.hdraddr + entry.datsize)
-        self._checks.check_whole(_hdu_label(key), *self._header_and_data(raw))
+        self._checks.check_whole(_hdu_label(key), *header_and_data(raw))
         if not raw.startswith(b"SIMPLE"):
             self._record_opaque(key, strip_header)
         return key, raw
@@ -807,7 +638,6 @@ class FitsInputArchive(InputArchive[PointerModel]):
         deserializer: Callable[[U, InputArchive[PointerModel]], V],
     ) -> V:
         """Parse the JSON row a pointer names into ``model_type`` and deserialize it (cached per row)."""
-        import pydantic
 
         from ._layout import to_internal
 
@@ -887,7 +717,7 @@ def _data_bytes(header: Mapping[str, Any]) -> int:
         return 0
 
 
-def _stored_shape(header: Mapping[str, Any]) -> tuple[int, int] | None:
+def stored_shape(header: Mapping[str, Any]) -> tuple[int, int] | None:
     """``(height, width)`` of a 2-d image HDU from its header (None if it is not 2-d)."""
     prefix = "ZNAXIS" if header.get("ZIMAGE", False) else "NAXIS"
     try:
@@ -927,141 +757,3 @@ def _check_region(
     if out[0] == slice(0, shape[0]) and out[1] == slice(0, shape[1]):
         return None
     return out[0], out[1]
-
-
-def read(
-    cls: type[T],
-    path: Any,
-    *,
-    page_size: int = 144000,
-    partial: bool | None = None,
-    threads: int | None = None,
-    verify: bool = True,
-    **kwargs: Any,
-) -> ReadResult[T]:
-    """Read an object of type ``cls`` from a FITS archive.
-
-    Parameters
-    ----------
-    cls
-        Type to read (must provide ``_get_archive_tree_type``).
-    path
-        Local path, ``file://`` URL, or anything `lsst.resources.ResourcePath` opens.
-    page_size, partial
-        Accepted for compatibility; ranged reads always fetch only what is needed.
-    threads
-        Tile-decompression worker threads.
-    verify
-        Verify ``DATASUM``/``CHECKSUM`` where the file carries them (default); a
-        mismatch raises `InvalidFitsArchiveError` naming the file and HDU.
-    **kwargs
-        Forwarded to the tree's ``deserialize`` (e.g. ``bbox=``).
-
-    Returns
-    -------
-    ReadResult
-        ``(deserialized, metadata, butler_info)``; the object also gets
-        ``_opaque_metadata`` (a `FitsOpaqueMetadata`).
-    """
-    with (
-        FitsInputArchive.open(
-            path, page_size=page_size, partial=bool(partial), threads=threads, verify=verify
-        ) as archive,
-        content_errors(archive.name, InvalidFitsArchiveError),
-    ):
-        tree_type = cls._get_archive_tree_type(PointerModel)  # type: ignore[attr-defined]
-        tree = archive.get_tree(tree_type)
-        obj = deserialize_tree(archive, tree, **kwargs)
-        return ReadResult(obj, dict(getattr(tree, "metadata", {}) or {}), getattr(tree, "butler_info", None))
-
-
-def deserialize_tree(archive: FitsInputArchive, tree: Any, **kwargs: Any) -> Any:
-    """Rebuild the object of a parsed tree: the body of `read`, shared with `serialization.open_archive`.
-
-    Remote archives first fetch the arrays the read will load, concurrently; the object
-    gets the file's opaque metadata (header cards to carry to the next write).
-    """
-    if archive._reads_ahead:
-        archive.prefetch_arrays(_announced_arrays(tree, archive, kwargs))
-    try:
-        obj = tree.deserialize(archive, **kwargs)
-    except IndexError as err:
-        if _outside_stored_image(tree, kwargs.get("bbox"), archive):
-            mark_caller_error(err)  # the documented IndexError for a bbox outside the image
-        raise
-    opaque = archive.get_opaque_metadata()
-    with contextlib.suppress(AttributeError):
-        obj._opaque_metadata = opaque
-    if getattr(tree, "butler_info", None) is not None and hasattr(obj, "_butler_info"):
-        obj._butler_info = tree.butler_info
-    return obj
-
-
-def _outside_stored_image(tree: Any, bbox: Any, archive: FitsInputArchive) -> bool:
-    """Whether a requested ``bbox`` is not inside the image the file holds.
-
-    That is the caller's mistake only if the tree's bounding box agrees with the stored
-    pixels: a tree claiming another shape than its HDU is a damaged file.
-    """
-    if bbox is None:
-        return False
-    try:
-        model = tree.image if hasattr(tree, "image") else tree
-        stored = model.bbox
-        data = getattr(model.data, "value", model.data)  # (a quantity wraps the reference)
-        header = archive._header_values(ExtensionKey.from_str(data.source))
-        if _stored_shape(header) != tuple(int(n) for n in data.shape):
-            return False
-        return not (
-            stored.y.start <= bbox.y.start
-            and bbox.y.stop <= stored.y.stop
-            and stored.x.start <= bbox.x.start
-            and bbox.x.stop <= stored.x.stop
-        )
-    except Exception:
-        return False
-
-
-#: HDUs up to this size are loaded ahead whole: component data (fields, PSF stamps).
-_SMALL_HDU = 1 << 20
-
-
-def _announced_arrays(tree: Any, archive: FitsInputArchive, kwargs: Mapping[str, Any]) -> list[ArrayRequest]:
-    """The arrays a tree's ``deserialize(**kwargs)`` is about to load, with their slices.
-
-    The pixel planes come from the tree itself (``array_requests``, which knows how a
-    ``bbox`` maps to slices); every other array in small HDUs is read whole.
-    """
-    requests: list[ArrayRequest] = []
-    planned = getattr(tree, "array_requests", None)
-    if planned is not None:
-        with contextlib.suppress(Exception):
-            requests.extend(planned(bbox=kwargs.get("bbox")))
-    seen = {id(model) for model, _ in requests}
-    for model in _array_references(tree):
-        if id(model) in seen or len(model.shape) != 2:
-            continue
-        with contextlib.suppress(Exception):
-            if archive._entry(ExtensionKey.from_str(model.source)).datsize <= _SMALL_HDU:
-                requests.append((model, ...))
-    return requests
-
-
-def _array_references(node: Any, depth: int = 0) -> Iterator[ArrayReferenceModel]:
-    """Every `ArrayReferenceModel` with a ``fits:`` source inside a tree (depth-limited)."""
-    if depth > 32:
-        return
-    if isinstance(node, ArrayReferenceModel):
-        if isinstance(node.source, str) and node.source.startswith("fits:"):
-            yield node
-        return
-    if isinstance(node, pydantic.BaseModel):
-        children: Iterable[Any] = vars(node).values()
-    elif isinstance(node, Mapping):
-        children = node.values()
-    elif isinstance(node, (list, tuple)):
-        children = node
-    else:
-        return
-    for child in children:
-        yield from _array_references(child, depth + 1)

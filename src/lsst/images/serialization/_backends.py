@@ -70,7 +70,7 @@ class _FitsOpened:
         return self.archive.get_tree(model_type._get_archive_tree_type(PointerModel))
 
     def deserialize(self, tree: Any, **kwargs: Any) -> Any:
-        from ..fits._input import deserialize_tree
+        from ..fits._read import deserialize_tree
 
         return deserialize_tree(self.archive, tree, **kwargs)
 
