@@ -76,12 +76,13 @@ from ._options import (
 
 if TYPE_CHECKING:
     from ._input import FitsInputArchive
-    from ._output import FitsOutputArchive, write
+    from ._output import FitsOutputArchive
     from ._read import read
+    from ._write import write
 
 #: Names loaded on first use: the reader/writer classes cost import time that
 #: ``import lsst.images`` should not pay (see `__getattr__`).
-_LAZY = {"FitsInputArchive": "_input", "read": "_read", "FitsOutputArchive": "_output", "write": "_output"}
+_LAZY = {"FitsInputArchive": "_input", "read": "_read", "FitsOutputArchive": "_output", "write": "_write"}
 
 
 def __getattr__(name: str) -> Any:

@@ -12,10 +12,12 @@ __all__ = (
     "BLOCK",
     "LOCATOR_CARDS",
     "add_offset_wcs",
+    "append_cards",
     "header_from_bytes",
     "header_to_bytes",
     "header_values",
     "header_without_structural_cards",
+    "insert_extname",
     "padded",
     "remove_cards",
     "strip_offset_wcs",
@@ -29,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import astropy.io.fits
+
+    from ._opaque import ExtensionKey
 
 #: FITS block size; headers and data parts are padded to multiples of it.
 BLOCK = 2880
@@ -233,3 +237,36 @@ def header_values(data: bytes) -> dict[str, Any]:
 def strip_layout_cards(header: astropy.io.fits.Header) -> None:
     """Remove the write-time cards of the 4300 layout (``FMTVER``, ``DATE``, ``DATAMODL``)."""
     remove_cards(header, frozenset(LAYOUT_4300_CARDS).__contains__)
+
+
+def append_cards(header: astropy.io.fits.Header, extra: astropy.io.fits.Header, *, skip_butler: bool) -> None:
+    """Append opaque cards, never overriding cards the writer itself produced."""
+    present = set(header.keys())
+    for card in extra.cards:
+        keyword = card.keyword
+        if skip_butler and keyword.upper().startswith("LSST BUTLER"):
+            continue
+        if keyword in ("COMMENT", "HISTORY", ""):
+            header.append(card, end=True)
+            continue
+        if keyword in present:
+            continue
+        header.append(card, end=True)
+
+
+def insert_extname(header: astropy.io.fits.Header, key: ExtensionKey, *, compressed: bool) -> None:
+    """Insert EXTNAME (and EXTVER > 1) where astropy-written files have it.
+
+    Compressed HDUs have EXTNAME right after the ``Z*`` cards (before BZERO/BSCALE);
+    uncompressed image and table HDUs have it after all structural cards.
+    """
+    comment = "name of this binary table extension" if compressed else "extension name"
+    cards = [(key.name, comment)]
+    position = len(header)
+    if compressed:
+        keys = list(header.keys())
+        last_z = max((i for i, k in enumerate(keys) if k.startswith("Z") or k.startswith("T")), default=-1)
+        position = last_z + 1
+    header.insert(position, ("EXTNAME", *cards[0]))
+    if key.ver > 1:
+        header.insert(position + 1, ("EXTVER", key.ver))

@@ -1,4 +1,4 @@
-"""Writing FITS archives: `FitsOutputArchive` and `write`.
+"""Writing FITS archives: `FitsOutputArchive` (the entry point, `write`, is in `._write`).
 
 The writer builds the file bytes itself instead of going through astropy's HDU
 machinery, which is what makes it fast: every array is tile-compressed by the
@@ -13,7 +13,7 @@ target path never holds a partial file.
 
 from __future__ import annotations
 
-__all__ = ("FitsOutputArchive", "write")
+__all__ = ("FitsOutputArchive",)
 
 import contextlib
 import datetime
@@ -29,9 +29,7 @@ from .._atomic import atomic_output
 from ..serialization import (
     ArchiveTree,
     ArrayReferenceModel,
-    ButlerInfo,
     InlineArrayModel,
-    MetadataValue,
     NestedOutputArchive,
     NumberType,
     OutputArchive,
@@ -41,7 +39,7 @@ from ..serialization import (
 )
 from ._checksum import combine, ones_sum, sealed_header_bytes, sealed_header_bytes_for_sum
 from ._common import JSON_EXTNAME, PointerModel
-from ._headers import BLOCK, LOCATOR_CARDS, header_to_bytes, padded
+from ._headers import BLOCK, LOCATOR_CARDS, append_cards, header_to_bytes, insert_extname, padded
 from ._index_hdus import IndexRow, index_hdu, json_hdu, make_pointer, model_json
 from ._opaque import EXTNAME_REGEX, ExtensionKey, FitsOpaqueMetadata
 from ._options import FitsCompressionOptions, SeedSequence
@@ -188,7 +186,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
         for key, comment in LOCATOR_CARDS:
             header[key] = (0, comment)
         if self._opaque is not None and (opaque := self._opaque.headers.get(ExtensionKey())) is not None:
-            _append_cards(header, opaque, skip_butler=True)
+            append_cards(header, opaque, skip_butler=True)
         update_header(header)
         if self._layout == "4300":
             header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
@@ -250,7 +248,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
     def _finish_header(self, header: astropy.io.fits.Header, key: ExtensionKey, trailing: list) -> None:
         """Append opaque cards, the 4300 DATE card and trailing cards (ZBLANK) to an HDU header."""
         if self._opaque is not None and (opaque := self._opaque.headers.get(key)) is not None:
-            _append_cards(header, opaque, skip_butler=False)
+            append_cards(header, opaque, skip_butler=False)
         if self._layout == "4300":
             header["DATE"] = (_utc_now(), "UTC date this HDU was written.")
         for card in trailing:
@@ -346,7 +344,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                 streamed, data, trailing, zimage = encoded, [], [], True
             else:
                 data, trailing, zimage = encoded.parts, list(encoded.trailing_cards), tile is not None
-        _insert_extname(header, key, compressed=zimage)
+        insert_extname(header, key, compressed=zimage)
         update_header(header)
         self._finish_header(header, key, trailing)
         if streamed is not None:
@@ -475,7 +473,7 @@ class FitsOutputArchive(OutputArchive[PointerModel]):
                 "THEAP",
             ) or card.keyword.startswith(("NAXIS", "TTYPE", "TFORM", "TDIM", "TNULL", "TSCAL", "TZERO")):
                 header.append((card.keyword, card.value, card.comment), end=True)
-        _insert_extname(header, key, compressed=False)
+        insert_extname(header, key, compressed=False)
         update_header(header)
         self._finish_header(header, key, [])
         self._write_hdu(header, data, key, False)
@@ -589,41 +587,6 @@ def _is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (bool, int, float, str))
 
 
-def _append_cards(
-    header: astropy.io.fits.Header, extra: astropy.io.fits.Header, *, skip_butler: bool
-) -> None:
-    """Append opaque cards, never overriding cards the writer itself produced."""
-    present = set(header.keys())
-    for card in extra.cards:
-        keyword = card.keyword
-        if skip_butler and keyword.upper().startswith("LSST BUTLER"):
-            continue
-        if keyword in ("COMMENT", "HISTORY", ""):
-            header.append(card, end=True)
-            continue
-        if keyword in present:
-            continue
-        header.append(card, end=True)
-
-
-def _insert_extname(header: astropy.io.fits.Header, key: ExtensionKey, *, compressed: bool) -> None:
-    """Insert EXTNAME (and EXTVER > 1) where astropy-written files have it.
-
-    Compressed HDUs have EXTNAME right after the ``Z*`` cards (before BZERO/BSCALE);
-    uncompressed image and table HDUs have it after all structural cards.
-    """
-    comment = "name of this binary table extension" if compressed else "extension name"
-    cards = [(key.name, comment)]
-    position = len(header)
-    if compressed:
-        keys = list(header.keys())
-        last_z = max((i for i, k in enumerate(keys) if k.startswith("Z") or k.startswith("T")), default=-1)
-        position = last_z + 1
-    header.insert(position, ("EXTNAME", *cards[0]))
-    if key.ver > 1:
-        header.insert(position + 1, ("EXTVER", key.ver))
-
-
 def _hdu_parts(hdu: Any) -> tuple[astropy.io.fits.Header, bytes]:
     """Header and padded data bytes of an astropy extension HDU, as astropy would write them."""
     from astropy.io import fits
@@ -649,87 +612,3 @@ def _is_compression_structural(keyword: str) -> bool:
 def _precompressed_shape(header: astropy.io.fits.Header) -> tuple[int, ...]:
     n = int(header.get("ZNAXIS", 0))
     return tuple(int(header[f"ZNAXIS{i}"]) for i in range(n, 0, -1))
-
-
-# ---------------------------------------------------------------------- top-level function
-
-
-def write(
-    obj: Any,
-    path: str,
-    compression_options: Mapping[str, FitsCompressionOptions | None] | None = None,
-    update_header: Callable[[astropy.io.fits.Header], None] = no_header_updates,
-    compression_seed: int | None = None,
-    metadata: dict[str, MetadataValue] | None = None,
-    butler_info: ButlerInfo | None = None,
-    *,
-    layout: str | None = None,
-    threads: int | None = None,
-    checksum: bool = True,
-) -> Any:
-    """Write ``obj`` to a new FITS archive at ``path`` and return the serialized tree.
-
-    Parameters
-    ----------
-    obj
-        Any object with ``serialize(archive)`` (Image, Mask, MaskedImage, VisitImage...).
-    path
-        Target file; written atomically (temporary file renamed into place).
-    compression_options
-        Per-path options (``{"image": FitsCompressionOptions.LOSSY, "mask": None}``);
-        unlisted arrays use lossless GZIP_2 row tiles.
-    update_header
-        Callback adding cards to the primary header.
-    compression_seed
-        Seed for quantized planes without their own (incremented per plane, §8.1).
-    metadata
-        Extra metadata merged into the tree's ``metadata``.
-    butler_info
-        Butler provenance stored in the tree.
-    layout
-        ``"2100"`` (the layout of lsst-images 30.2026.2100) or ``"4300"`` (the
-        schema-versioned DP2 layout; the object must provide what that layout requires).
-        The default is the object's ``_fits_default_layout`` (``"4300"`` for the DP2
-        products `CellCoadd` and `DifferenceImage`), else ``"2100"``.
-    threads
-        Tile-compression worker threads (None = engine default).
-    checksum
-        Write ``DATASUM``/``CHECKSUM`` cards on every HDU (default; readers verify them).
-    """
-    from ._layout import data_model_url, to_4300
-
-    if layout is None:
-        layout = getattr(obj, "_fits_default_layout", "2100")
-    prepare = getattr(obj, "_prepare_fits_write", None)
-    if prepare is not None:
-        # Objects whose layouts differ in content, or whose plane options apply to several
-        # HDUs (a coadd's noise realizations), give what to serialize and per-HDU options.
-        obj, compression_options = prepare(compression_options, layout)
-    opaque = getattr(obj, "_opaque_metadata", None)
-    data_model = None
-    if layout == "4300":
-        data_model = data_model_url(obj)
-    with FitsOutputArchive.open(
-        path,
-        compression_options=compression_options,
-        opaque_metadata=opaque,
-        update_header=update_header,
-        compression_seed=compression_seed,
-        layout=layout,
-        data_model=data_model,
-        threads=threads,
-        checksum=checksum,
-    ) as archive:
-        # Top-level Image/Mask store their array "at" their default name (IMAGE, MASK).
-        default_name = getattr(obj, "_archive_default_name", None)
-        tree = obj.serialize(NestedOutputArchive(default_name, archive) if default_name else archive)
-        if metadata:
-            # A new dict: the tree's metadata may be the object's own dict.
-            tree.metadata = {**tree.metadata, **metadata}
-        if butler_info is not None:
-            tree.butler_info = butler_info
-        if layout == "4300":
-            archive.add_tree(to_4300(tree, obj))
-        else:
-            archive.add_tree(tree)
-    return tree
