@@ -387,7 +387,7 @@ def test_unresolved_obs_info_is_written_back_verbatim(tmp_path) -> None:
 
 
 def test_malformed_obs_info_fails_when_used() -> None:
-    from lsst.images._visit_image import DeferredObservationInfo
+    from lsst.images._deferred_obs_info import DeferredObservationInfo
     from lsst.images.serialization import ArchiveReadError
 
     with pytest.raises(ArchiveReadError, match="not a valid ObservationInfo"):

@@ -17,12 +17,13 @@ from typing import Annotated, Any, Generic
 import pydantic
 
 from ._backgrounds import BackgroundMapSerializationModel
+from ._deferred_obs_info import DeferredObservationInfo
 from ._geom import Box
 from ._masked_image import MaskedImageSerializationModel
 from ._observation_summary_stats import ObservationSummaryStats
 from ._polygon import SerializableBounds
 from ._transforms import ProjectionSerializationModel
-from ._visit_image import DeferredObservationInfo, VisitImage
+from ._visit_image import VisitImage
 from .aperture_corrections import ApertureCorrectionMapSerializationModel
 from .cameras import DetectorSerializationModel
 from .fields import FieldSerializationModel
