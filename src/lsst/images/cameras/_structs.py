@@ -44,13 +44,8 @@ def _legacy_geom() -> Any:
     return geom
 
 
-class Orientation(pydantic.BaseModel):
-    """Nominal position and rotation of a detector in the focal plane.
-
-    The detector's pixel reference point (``pixel_reference_x/y``, in pixels) sits at the focal-plane
-    position ``focal_plane_x/y/z`` (focal-plane units, usually mm), and the detector is rotated by the
-    yaw (about z), then pitch (about the rotated y) and roll (about the rotated x) angles.
-    """
+class _Position(pydantic.BaseModel):
+    """The position fields `Orientation` and `OrientationRecord` share (in this field order)."""
 
     model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
 
@@ -59,6 +54,16 @@ class Orientation(pydantic.BaseModel):
     focal_plane_z: float
     pixel_reference_x: float = 0.5
     pixel_reference_y: float = 0.5
+
+
+class Orientation(_Position):
+    """Nominal position and rotation of a detector in the focal plane.
+
+    The detector's pixel reference point (``pixel_reference_x/y``, in pixels) sits at the focal-plane
+    position ``focal_plane_x/y/z`` (focal-plane units, usually mm), and the detector is rotated by the
+    yaw (about z), then pitch (about the rotated y) and roll (about the rotated x) angles.
+    """
+
     yaw: Quantity = pydantic.Field(default_factory=_zero_radians)
     pitch: Quantity = pydantic.Field(default_factory=_zero_radians)
     roll: Quantity = pydantic.Field(default_factory=_zero_radians)
@@ -113,7 +118,7 @@ def _zero_radians_record() -> QuantityModel:
     return QuantityModel(value=0.0, unit="rad")
 
 
-class OrientationRecord(pydantic.BaseModel):
+class OrientationRecord(_Position):
     """An `Orientation` as files store it, with its angles kept as validated ``{value, unit}``.
 
     Reading a detector must not import astropy (a fifth of a second; see
@@ -122,13 +127,6 @@ class OrientationRecord(pydantic.BaseModel):
     serializes to the same tree; `to_orientation` builds the real thing when asked.
     """
 
-    model_config = pydantic.ConfigDict(ser_json_inf_nan="constants", defer_build=True)
-
-    focal_plane_x: float
-    focal_plane_y: float
-    focal_plane_z: float
-    pixel_reference_x: float = 0.5
-    pixel_reference_y: float = 0.5
     yaw: QuantityModel = pydantic.Field(default_factory=_zero_radians_record)
     pitch: QuantityModel = pydantic.Field(default_factory=_zero_radians_record)
     roll: QuantityModel = pydantic.Field(default_factory=_zero_radians_record)

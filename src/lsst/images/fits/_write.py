@@ -12,7 +12,8 @@ __all__ = ("write",)
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..serialization import ButlerInfo, MetadataValue, NestedOutputArchive, no_header_updates
+from ..serialization import ButlerInfo, MetadataValue, no_header_updates
+from ..serialization._archive import serialize_top_level
 from ._options import FitsCompressionOptions
 from ._output import FitsOutputArchive
 
@@ -86,14 +87,7 @@ def write(
         threads=threads,
         checksum=checksum,
     ) as archive:
-        # Top-level Image/Mask store their array "at" their default name (IMAGE, MASK).
-        default_name = getattr(obj, "_archive_default_name", None)
-        tree = obj.serialize(NestedOutputArchive(default_name, archive) if default_name else archive)
-        if metadata:
-            # A new dict: the tree's metadata may be the object's own dict.
-            tree.metadata = {**tree.metadata, **metadata}
-        if butler_info is not None:
-            tree.butler_info = butler_info
+        tree = serialize_top_level(obj, archive, metadata=metadata, butler_info=butler_info)
         if layout == "4300":
             archive.add_tree(to_4300(tree, obj))
         else:

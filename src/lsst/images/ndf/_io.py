@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..serialization import ArchiveTree, ButlerInfo, MetadataValue, NestedOutputArchive, ReadResult
+from ..serialization import ArchiveTree, ButlerInfo, MetadataValue, ReadResult
+from ..serialization._archive import serialize_top_level
 from ._common import DEFAULT_LSST_PATH, NdfPointerModel
 from ._input import NdfInputArchive
 from ._output import NdfOutputArchive
@@ -102,19 +103,13 @@ def write(
         opaque_metadata=getattr(obj, "_opaque_metadata", None),
         **layout.keywords(),
     ) as archive:
-        # Top-level Image/Mask store their array "at" their default name (image, mask).
-        default_name = getattr(obj, "_archive_default_name", None)
-        tree = obj.serialize(NestedOutputArchive(default_name, archive) if default_name else archive)
-        if metadata:
-            tree.metadata = {**tree.metadata, **metadata}
-        if butler_info is not None:
-            tree.butler_info = butler_info
+        tree = serialize_top_level(obj, archive, metadata=metadata, butler_info=butler_info)
         archive.add_tree(
             tree,
             projection=getattr(obj, "projection", None),
             bbox=getattr(obj, "bbox", None),
             unit=getattr(obj, "unit", None),
-            root_name=default_name or type(obj).__name__,
+            root_name=getattr(obj, "_archive_default_name", None) or type(obj).__name__,
         )
     return tree
 

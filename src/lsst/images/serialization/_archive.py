@@ -14,7 +14,7 @@ __all__ = (
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from types import EllipsisType
-from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
 from ._errors import ArchiveReadError
 from ._models import ArrayReferenceModel, ButlerInfo, InlineArrayModel, MetadataValue
@@ -363,3 +363,26 @@ class InputArchive(ABC, Generic[P]):
     def get_opaque_metadata(self) -> OpaqueArchiveMetadata | None:
         """Return format-specific metadata to attach to the read object (default: none)."""
         return None
+
+
+def serialize_top_level(
+    obj: Any,
+    archive: OutputArchive[Any],
+    *,
+    metadata: Mapping[str, MetadataValue] | None = None,
+    butler_info: ButlerInfo | None = None,
+) -> Any:
+    """Serialize the object a file is written for, and attach the caller's metadata to its tree.
+
+    Written alone, an `Image` or `Mask` stores its array "at" its default name (``IMAGE``,
+    ``MASK``), so that the file matches one where it is a component; every writer (FITS,
+    NDF) starts from the tree this returns.
+    """
+    default_name = getattr(obj, "_archive_default_name", None)
+    tree = obj.serialize(NestedOutputArchive(default_name, archive) if default_name else archive)
+    if metadata:
+        # A new dict: the tree's metadata may be the object's own dict.
+        tree.metadata = {**tree.metadata, **metadata}
+    if butler_info is not None:
+        tree.butler_info = butler_info
+    return tree
