@@ -184,3 +184,39 @@ print(json.dumps(out))
                 assert value == pytest.approx(ref_value, rel=1e-12, abs=1e-18), (theta, flip, sip, key)
             else:
                 assert value == ref_value, (theta, flip, sip, key)
+
+
+def test_cards_are_read_without_asking_ast_past_the_last_one(monkeypatch) -> None:
+    # Past the last card pyast's findfits hands back an uninitialized buffer (decoded as
+    # text, it raised UnicodeDecodeError now and then); the cards must be read by count.
+    import starlink.Ast as Ast
+
+    from lsst.images._transforms import _ast_utils
+
+    real = Ast.FitsChan
+    overruns: list[str] = []
+    lookups: list[str] = []
+
+    class CountingFitsChan:
+        def __init__(self, *args):
+            self._chan = real(*args)
+            self._left = None
+
+        def __getattr__(self, name):
+            return getattr(self._chan, name)
+
+        def clear(self, attribute):
+            self._chan.clear(attribute)
+            self._left = self._chan.Ncard
+
+        def findfits(self, name, inc):
+            lookups.append(name)
+            if self._left == 0:
+                overruns.append(name)
+            self._left -= 1
+            return self._chan.findfits(name, inc)
+
+    monkeypatch.setattr(_ast_utils.Ast, "FitsChan", CountingFitsChan)
+    wcs = make_projection(30.0).as_fits_wcs(BBOX)
+    assert wcs is not None and wcs.wcs.ctype[0] == "RA---TAN"
+    assert lookups and overruns == []

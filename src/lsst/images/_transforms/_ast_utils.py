@@ -165,7 +165,9 @@ def frame_set_to_fits_header(frame_set: Ast.FrameSet, *, tolerance: float = 1e-4
         return None
     channel.clear("Card")
     cards = []
-    while True:
+    # Exactly Ncard lookups: past the last card pyast returns (and decodes) an uninitialized
+    # buffer, which now and then is not valid UTF-8 and raises UnicodeDecodeError.
+    for _ in range(channel.Ncard):
         found, card = channel.findfits("%f", True)
         if not found:
             break
