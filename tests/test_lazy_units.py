@@ -195,3 +195,20 @@ def test_dimensionless_text_is_still_a_unit() -> None:
     assert text.to_unit() == u.dimensionless_unscaled
     image = li.Image(np.zeros((1, 1)), unit=text)
     assert image.unit == u.dimensionless_unscaled
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="bundled sample missing")
+def test_planes_read_from_a_file_pickle_and_paste_without_losing_units() -> None:
+    visit = li.VisitImage.read_fits(SAMPLE)
+    image = visit.image
+    assert type(image._unit) is UnitText  # not asked for yet
+    again = pickle.loads(pickle.dumps(image))
+    assert again == image and again.unit == u.nJy
+    # Pasting between planes of the same stored unit copies the values as they are.
+    target = li.Image(0.0, bbox=image.bbox, dtype=np.float32, unit=UnitText("nJy"))
+    target[image.bbox] = image
+    assert np.array_equal(target.array, image.array, equal_nan=True)
+    # Another unit converts.
+    in_microjansky = li.Image(0.0, bbox=image.bbox, dtype=np.float64, unit=u.uJy)
+    in_microjansky[image.bbox] = image
+    np.testing.assert_allclose(in_microjansky.array, image.array * 1e-3, rtol=1e-6)
