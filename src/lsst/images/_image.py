@@ -308,7 +308,8 @@ class Image(ArrayImage):
             raise TypeError(f"Only Image objects can be assigned into an Image; got {type(value).__name__}.")
         if tuple(value.bbox.shape) != tuple(target.bbox.shape):
             raise ValueError(f"Cannot assign an image with bbox {value.bbox} into {target.bbox}.")
-        if target.unit is None and value.unit is None:
+        if units_equal(target._unit, value._unit):
+            # Same unit (or none): the values copy as they are, with no unit parsed or converted.
             target._array[...] = value._array
         else:
             target.quantity = value.quantity
