@@ -46,3 +46,20 @@ def fixtures_root() -> Path:
     if not FIXTURES.is_dir():
         pytest.skip(f"shared fixtures not found at {FIXTURES}")
     return FIXTURES
+
+
+@pytest.fixture
+def deterministic_deflate(monkeypatch):
+    """Tile compression through zlib, so that two writes of the same data give the same bytes.
+
+    ISA-L (the ``fast`` extra) does not promise bit-identical deflate streams: under load,
+    a tile has come out of it a few bytes longer in one write than in another (both
+    streams valid, inflating to the same bytes).  Tests that compare whole files byte for
+    byte are about the writer's layout, not the compressor, so they use zlib, which is.
+    """
+    import zlib
+
+    from lsst.images.fits._tiles import _gzip
+
+    monkeypatch.setattr(_gzip, "_igzip", None)
+    monkeypatch.setattr(_gzip, "_stream_lib", zlib)

@@ -279,7 +279,7 @@ def test_atomic_write_on_failure(tmp_path: Path, arrays) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.fits"]
 
 
-def test_deterministic_bytes(tmp_path: Path, arrays) -> None:
+def test_deterministic_bytes(tmp_path: Path, arrays, deterministic_deflate) -> None:
     _write(tmp_path / "l1.fits", arrays)
     _write(tmp_path / "l2.fits", arrays)
     assert (tmp_path / "l1.fits").read_bytes() == (tmp_path / "l2.fits").read_bytes()

@@ -2,7 +2,10 @@
 
 Every tile is one complete gzip member (RFC 1952), which is what CFITSIO and astropy
 expect.  The member headers written here have ``MTIME=0`` (unlike Python's `gzip`
-module, which stores the current time), so the same tile always gives the same bytes.
+module, which stores the current time), so nothing in a member depends on when it was
+written.  ISA-L's deflate streams are not promised bit-identical from call to call,
+though: rarely, under load, a tile has come out a few bytes longer in one write than in
+another (both valid, inflating to the same bytes).  zlib's are identical every time.
 
 Intel ISA-L (``isal.igzip_lib``) is used when importable: it writes standard deflate
 streams several times faster than zlib.  We use level 1 with ISA-L's smallest memory
