@@ -14,7 +14,8 @@ objects (duck-typed; afw is only imported when building afw objects).
 
 from ._convert import visit_image_from_legacy, visit_image_to_legacy
 from ._errors import LegacyFormatError, UnsupportedLegacyObjectError
-from ._reader import read_image, read_mask, read_masked_image, read_visit_image
+from ._reader import read_image, read_mask, read_masked_image
+from ._visit_reader import read_visit_image
 
 __all__ = (
     "LegacyFormatError",

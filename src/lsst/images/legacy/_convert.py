@@ -268,8 +268,8 @@ def visit_image_from_legacy(
     from ..aperture_corrections import aperture_corrections_from_legacy
     from ..fields import field_from_legacy_photo_calib
     from ..psfs import PointSpreadFunction
-    from ._reader import resolve_instrument_visit
     from ._visit_info import observation_info_from_header
+    from ._visit_reader import resolve_instrument_visit
 
     info = legacy.getInfo() if hasattr(legacy, "getInfo") else None
     header = metadata_to_header(_call(legacy, "getMetadata"))
