@@ -10,8 +10,8 @@ import numpy as np
 
 from .._geom import BoundsError, Box
 from ..fields import BaseField
-from ..fields._base import Factor, as_coordinate_arrays, multiply_units, split_factor
-from ..serialization._units import resolved_unit, stored_unit, units_equal
+from ..fields._base import Factor, StoredUnitMixin, as_coordinate_arrays, multiply_units, split_factor
+from ..serialization._units import stored_unit, units_equal
 from ._cell_ij import CellIJ
 from ._grid import CellGridBounds
 
@@ -23,7 +23,7 @@ else:
     from .._lazy import astropy_units as u
 
 
-class CellField(BaseField):
+class CellField(StoredUnitMixin, BaseField):
     """A `BaseField` with one value per cell of a `CellGridBounds`.
 
     Evaluating it at a point gives the value of the cell holding the point, and NaN
@@ -66,12 +66,6 @@ class CellField(BaseField):
     def bounds(self) -> CellGridBounds:
         """The cells the values belong to."""
         return self._bounds
-
-    @property
-    def unit(self) -> u.UnitBase | None:
-        """Unit of the values, or `None`."""
-        self._unit = resolved_unit(self._unit)  # (text read from a file until first asked for)
-        return self._unit
 
     @property
     def array(self) -> np.ndarray:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from .._geom import XY, YX
+from ..serialization._units import UnitText, resolved_unit
 
 if TYPE_CHECKING:
     import astropy.units as u
@@ -236,3 +237,20 @@ class BaseField(ABC):
         if isinstance(factor, BaseField):
             return NotImplemented
         return self.multiply_constant(invert_factor(factor))
+
+
+class StoredUnitMixin:
+    """The ``unit`` of a field that keeps it as a `stored_unit` in ``_unit``.
+
+    A unit read from a file stays validated text (`~lsst.images.serialization.UnitText`)
+    until somebody asks for it, so reading a field never imports astropy; asking gives
+    the astropy unit (parsed once, then kept).  Listed before `BaseField` in the bases.
+    """
+
+    _unit: u.UnitBase | UnitText | None
+
+    @property
+    def unit(self) -> u.UnitBase | None:
+        """Unit of the values (an astropy unit), or `None` for plain numbers."""
+        self._unit = resolved_unit(self._unit)
+        return self._unit

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..serialization._units import resolved_unit, stored_unit
-from ._base import BaseField, Factor, as_coordinate_arrays, multiply_units, split_factor
+from ..serialization._units import stored_unit
+from ._base import BaseField, Factor, StoredUnitMixin, as_coordinate_arrays, multiply_units, split_factor
 
 if TYPE_CHECKING:
     import astropy.units as u
@@ -66,7 +66,7 @@ def _clenshaw_rows_then_columns(coefficients: np.ndarray, v: np.ndarray, u: np.n
     return result
 
 
-class ChebyshevField(BaseField):
+class ChebyshevField(StoredUnitMixin, BaseField):
     """A 2-d Chebyshev polynomial (first kind) over a rectangle.
 
     Parameters
@@ -108,11 +108,6 @@ class ChebyshevField(BaseField):
     @property
     def bounds(self) -> Bounds:
         return self._bounds
-
-    @property
-    def unit(self) -> u.UnitBase | None:
-        self._unit = resolved_unit(self._unit)  # (text read from a file until first asked for)
-        return self._unit
 
     @property
     def coefficients(self) -> np.ndarray:

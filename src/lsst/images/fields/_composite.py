@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..serialization._units import resolved_unit, stored_unit
-from ._base import BaseField, as_coordinate_arrays
+from ..serialization._units import stored_unit
+from ._base import BaseField, StoredUnitMixin, as_coordinate_arrays
 
 if TYPE_CHECKING:
     import astropy.units as u
@@ -24,7 +24,7 @@ else:
     from .._lazy import astropy_units as u
 
 
-class CompositeField(BaseField):
+class CompositeField(StoredUnitMixin, BaseField):
     """A field that combines the values of several operand fields, evaluated lazily.
 
     Subclasses decide how operand values are combined (`_combine`), which unit
@@ -66,11 +66,6 @@ class CompositeField(BaseField):
     @property
     def bounds(self) -> Bounds:
         return self._bounds
-
-    @property
-    def unit(self) -> u.UnitBase | None:
-        self._unit = resolved_unit(self._unit)
-        return self._unit
 
     @abstractmethod
     def _combine(self, values: Iterator[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..serialization._units import resolved_unit, stored_unit
-from ._base import BaseField, Factor, as_coordinate_arrays, multiply_units, split_factor
+from ..serialization._units import stored_unit
+from ._base import BaseField, Factor, StoredUnitMixin, as_coordinate_arrays, multiply_units, split_factor
 
 if TYPE_CHECKING:
     import astropy.units as u
@@ -98,7 +98,7 @@ def _evaluate_rows(nodes: np.ndarray, rows: np.ndarray, row_index: np.ndarray, x
     return result
 
 
-class SplineField(BaseField):
+class SplineField(StoredUnitMixin, BaseField):
     """A 2-d Akima spline through values given on a regular grid.
 
     Parameters
@@ -156,11 +156,6 @@ class SplineField(BaseField):
     @property
     def bounds(self) -> Bounds:
         return self._bounds
-
-    @property
-    def unit(self) -> u.UnitBase | None:
-        self._unit = resolved_unit(self._unit)  # (text read from a file until first asked for)
-        return self._unit
 
     @property
     def data(self) -> np.ndarray:
