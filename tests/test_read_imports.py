@@ -84,8 +84,12 @@ def test_pixel_cutout_imports_nothing_heavy(path: Path) -> None:
     # Units read as text become astropy units when asked for, of the right kind.
     assert result["units"] == ["nJy", "nJy2", "nJy"], result["units"]
     assert result["typed"]
-    # A second read in the same process imports nothing at all.
-    assert not [name for name in result["new"] if not name.startswith("encodings.")], result["new"]
+    # A second read in the same process imports nothing else -- except shapely, when the
+    # cut-out box crosses the valid polygon and the polygon is clipped to it exactly (this
+    # probe's box sits near a corner; a box inside a convex polygon needs no shapely, see
+    # test_polygon_box_fast_path.py).
+    geometry = ("shapely", "_cython_", "cython_runtime", "encodings.")
+    assert not [name for name in result["new"] if not name.startswith(geometry)], result["new"]
 
 
 _PRODUCT_PROBE = r"""

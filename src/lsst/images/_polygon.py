@@ -371,6 +371,54 @@ class Polygon(Region):
         point = self.to_shapely().centroid
         return XY(float(point.x), float(point.y))
 
+    @property
+    def bbox(self) -> Box:
+        """Smallest integer Box whose pixels (with half-pixel edges) cover the polygon."""
+        x, y = self._x, self._y
+        if np.all(np.isfinite(x)) and np.all(np.isfinite(y)):
+            # The vertices' extent is the geometry's (no shapely needed for it).
+            return _box_covering(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+        return super().bbox
+
+    def intersection(self, other: Bounds) -> Bounds:
+        """Return the region common to this polygon and ``other`` (see `Region.intersection`).
+
+        A box well inside a convex polygon (the usual case: a cut-out of a visit image
+        inside its valid polygon) is its own intersection with it; that is decided here
+        without shapely, whose import would be most of a first cut-out's cost.
+        """
+        if isinstance(other, Box) and self._surrounds(other):
+            return other
+        return super().intersection(other)
+
+    def _surrounds(self, box: Box, margin: float = 1e-6) -> bool:
+        """Whether this polygon is convex and holds ``box``'s pixels with ``margin`` to spare.
+
+        Conservative: `False` sends the caller to the exact (shapely) computation.
+        """
+        x, y = self._x, self._y
+        if x.size > 3 and x[0] == x[-1] and y[0] == y[-1]:
+            x, y = x[:-1], y[:-1]
+        dx, dy = np.roll(x, -1) - x, np.roll(y, -1) - y
+        length = np.hypot(dx, dy)
+        if not np.all(np.isfinite(length)) or np.any(length == 0):
+            return False
+        turns = dx * np.roll(dy, -1) - dy * np.roll(dx, -1)
+        orientation = np.sign(turns.sum())
+        if orientation == 0 or np.any(turns * orientation < 0):
+            return False
+        # Consistent turns and one full turn in total: a convex polygon, not a star.
+        total = np.sum(np.arctan2(turns, dx * np.roll(dx, -1) + dy * np.roll(dy, -1)))
+        if not math.isclose(abs(total), 2 * math.pi, rel_tol=1e-9):
+            return False
+        px = np.array([box.x.start, box.x.start, box.x.stop, box.x.stop], dtype=np.float64) - 0.5
+        py = np.array([box.y.start, box.y.stop, box.y.stop, box.y.start], dtype=np.float64) - 0.5
+        # Signed distance of every corner (columns) from every edge line (rows), inward positive.
+        inward = orientation * (
+            dx[:, None] * (py[None, :] - y[:, None]) - dy[:, None] * (px[None, :] - x[:, None])
+        )
+        return bool(np.all(inward > margin * length[:, None]))
+
     def transform(self, transform: Any) -> Polygon:
         """The polygon whose vertices are this one's mapped forward by a `Transform`."""
         out = transform.apply_forward(x=self._x, y=self._y)
@@ -455,12 +503,14 @@ class RegionSerializationModel(pydantic.BaseModel):
 
     def deserialize(self) -> Region:
         """Rebuild the Region (a `Polygon` when it is one simple polygon)."""
-        import shapely
-
         if self.type == "Polygon":
             rings = [np.asarray(ring, dtype=np.float64).reshape(-1, 2) for ring in self.coordinates]
             if len(rings) == 1:
+                # (No shapely needed until the polygon is used for geometry.)
                 return Polygon(x_vertices=rings[0][:, 0], y_vertices=rings[0][:, 1])
+        import shapely
+
+        if self.type == "Polygon":
             return Region(shapely.Polygon(rings[0], rings[1:]))
         polygons = []
         for polygon in self.coordinates:

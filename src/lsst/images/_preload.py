@@ -23,6 +23,7 @@ from . import _visit_image_model
 from ._image import ImageSerializationModel
 from ._mask import MaskSerializationModel
 from ._masked_image import MaskedImageSerializationModel
+from ._transforms import _ast_check  # noqa: F401  (checks the AST text of every projection read)
 from .fits import PointerModel, _engine, _layout, _read  # noqa: F401  (container and tile engine)
 from .serialization import parametrized
 
