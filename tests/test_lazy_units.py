@@ -212,3 +212,11 @@ def test_planes_read_from_a_file_pickle_and_paste_without_losing_units() -> None
     in_microjansky = li.Image(0.0, bbox=image.bbox, dtype=np.float64, unit=u.uJy)
     in_microjansky[image.bbox] = image
     np.testing.assert_allclose(in_microjansky.array, image.array * 1e-3, rtol=1e-6)
+
+
+def test_instance_check_without_importing() -> None:
+    from lsst.images._lazy import is_instance_if_loaded
+
+    assert is_instance_if_loaded(u.nJy, "astropy.units", "UnitBase")
+    assert not is_instance_if_loaded("nJy", "astropy.units", "UnitBase")
+    assert not is_instance_if_loaded(1.0, "no_such_module_loaded_here", "Anything")

@@ -16,7 +16,7 @@ at the first ``u.<name>`` that actually executes.
 
 from __future__ import annotations
 
-__all__ = ("LazyModule", "astropy_units", "is_loaded")
+__all__ = ("LazyModule", "astropy_units", "is_instance_if_loaded", "is_loaded")
 
 import importlib
 import sys
@@ -56,6 +56,16 @@ class LazyModule:
 def is_loaded(name: str) -> bool:
     """Whether module ``name`` has been imported (by anybody) in this process."""
     return name in sys.modules
+
+
+def is_instance_if_loaded(value: object, module: str, name: str) -> bool:
+    """Whether ``value`` is a ``module.name``, without importing ``module``.
+
+    Until ``module`` has been imported (by anybody), nothing can be an instance of its
+    classes, so the answer is `False` at no cost.
+    """
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(value, getattr(loaded, name))
 
 
 astropy_units = LazyModule("astropy.units")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 __all__ = ("VisitImageSerializationModel",)
 
-import sys
 from collections.abc import Mapping
 from typing import Annotated, Any, Generic
 
@@ -19,6 +18,7 @@ import pydantic
 from ._backgrounds import BackgroundMapSerializationModel
 from ._deferred_obs_info import DeferredObservationInfo
 from ._geom import Box
+from ._lazy import is_instance_if_loaded
 from ._masked_image import MaskedImageSerializationModel
 from ._observation_summary_stats import ObservationSummaryStats
 from ._polygon import SerializableBounds
@@ -50,8 +50,7 @@ def _accept_obs_info(value: Any) -> Any:
         return value
     if isinstance(value, Mapping):
         return DeferredObservationInfo(value)
-    translator = sys.modules.get("astro_metadata_translator")
-    if translator is not None and isinstance(value, translator.ObservationInfo):
+    if is_instance_if_loaded(value, "astro_metadata_translator", "ObservationInfo"):
         return value
     raise ValueError(
         f"obs_info must be an ObservationInfo or a mapping of its values, not {type(value).__name__}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 __all__ = ("InlineArray", "InlineArrayQuantity", "Quantity")
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
@@ -17,6 +16,7 @@ import numpy as np
 import pydantic
 from pydantic_core import core_schema
 
+from .._lazy import is_instance_if_loaded
 from ._models import InlineArrayModel, InlineArrayQuantityModel, QuantityModel
 
 if TYPE_CHECKING:
@@ -64,9 +64,7 @@ def _instance_check(predicate: Callable[[Any], bool]) -> Callable[[Any], Any]:
 
 
 def _is_quantity(value: object) -> bool:
-    # Nothing is a Quantity until astropy.units has been imported: no import needed to tell.
-    units = sys.modules.get("astropy.units")
-    return units is not None and isinstance(value, units.Quantity)
+    return is_instance_if_loaded(value, "astropy.units", "Quantity")
 
 
 class ModelBackedAnnotation:

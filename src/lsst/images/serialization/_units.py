@@ -16,12 +16,13 @@ __all__ = ("KNOWN_SPELLINGS", "Unit", "UnitText", "format_unit", "parse_unit")
 # ResolvedUnit -- are for this package's containers and are imported from this module.)
 
 import functools
-import sys
 import warnings
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pydantic
 from pydantic_core import core_schema
+
+from .._lazy import is_instance_if_loaded
 
 if TYPE_CHECKING:
     import astropy.units as u
@@ -124,9 +125,7 @@ def _unit_text(text: str) -> UnitText:
 
 
 def _is_astropy_unit(value: object) -> bool:
-    # Without astropy.units imported nothing can be one of its units: no import needed to tell.
-    units = sys.modules.get("astropy.units")
-    return units is not None and isinstance(value, units.UnitBase)
+    return is_instance_if_loaded(value, "astropy.units", "UnitBase")
 
 
 def stored_unit(value: Any) -> u.UnitBase | UnitText | None:
